@@ -1,0 +1,230 @@
+"""The process-wide collector that the backends feed and the sessions listen to.
+
+One engine per process owns the backend (sys.monitoring on 3.12+, a profile
+hook on 3.10/3.11) while at least one session is active. Backends call
+:meth:`Engine.on_code` and :meth:`Engine.on_call_site` the first time they see a
+code location; the engine works out the module, the kind of use, its context
+and where it happened, and hands the observation to every active session.
+
+A location is *retired* (never reported again until the next session starts)
+once it has been seen at run time. A location seen only during imports stays
+live, so that a later use at run time is still seen; each new import context
+it is seen in is reported once.
+
+Every session starting resets what was retired, so that nested traces and
+traces started one after the other each see everything again.
+"""
+
+import _thread
+import sys
+
+from ..trace import CALLED, EXECUTED, IMPORTED, Trace
+from . import common
+from .profile import ProfileBackend
+
+if sys.version_info >= (3, 12):
+    from .monitoring import MonitoringBackend, NoToolId
+else:
+    MonitoringBackend = NoToolId = None
+
+_getframe = sys._getframe
+_module_of_globals = common.module_of_globals
+_is_own = common.is_own
+_import_context = common.import_context
+_MODULE = "<module>"
+_MAIN = common.MAIN
+
+
+class Session:
+    """One trace being collected: a :class:`~modtrace.trace.Trace` plus the
+    imports attempted while it ran (confirmed when it stops)."""
+
+    def __init__(self):
+        self.trace = Trace()
+        self.attempts = []
+        self.thread = _thread.get_ident()
+        self.thread_state = None  # the backend's per-thread saved state
+
+    def finish(self):
+        """Confirm the attempted imports of modules that really loaded (compiled
+        extensions, built-in and namespace modules have no Python body to see)."""
+        modules = sys.modules
+        for name, ctx, loc, by in self.attempts:
+            mod = modules.get(name)
+            if name in self.trace.modules or (mod is not None and isinstance(mod, common._ModuleType)):
+                self.trace.record(name, IMPORTED, ctx, file=common.module_file(name), where=loc, by=by)
+        self.attempts = []
+
+
+class _ImportRecorder:
+    """A meta path finder that only watches: it notes each import about to be
+    searched for (the first time a module is imported) and finds nothing."""
+
+    def __init__(self, engine):
+        self._engine = engine
+
+    def find_spec(self, fullname, path=None, target=None):
+        try:
+            self._engine.on_import(fullname, _getframe(1))
+        except Exception:
+            self._engine.errors += 1
+        return None
+
+    def __repr__(self):
+        return "<modtrace import recorder>"
+
+
+class Engine:
+    def __init__(self):
+        self.sessions = ()
+        self.lock = _thread.RLock()
+        self.machinery = common.machinery_ids()
+        #: location key -> (object kept alive, contexts seen) for locations that
+        #: were seen only during imports so far
+        self.pending = {}
+        self.errors = 0
+        self.backend = None
+        self._finder = _ImportRecorder(self)
+
+    # -- sessions ------------------------------------------------------------------
+    def start(self, session):
+        with self.lock:
+            first = not self.sessions
+            self.sessions = self.sessions + (session,)
+            self.pending = {}
+            if first:
+                sys.meta_path.insert(0, self._finder)
+                try:
+                    self.backend = _activate_backend(self)
+                except BaseException:
+                    self._remove_finder()
+                    self.sessions = ()
+                    raise
+            else:
+                self.backend.reset()
+            self.backend.attach(session)
+
+    def stop(self, session):
+        with self.lock:
+            try:
+                self.backend.detach(session)
+            finally:
+                self.sessions = tuple(s for s in self.sessions if s is not session)
+                if not self.sessions:
+                    try:
+                        self.backend.deactivate()
+                    finally:
+                        self._remove_finder()
+                        self.pending = {}
+        session.trace.meta["backend"] = self.backend.name
+        if self.errors:
+            session.trace.meta["internal_errors"] = self.errors
+        session.finish()
+
+    def _remove_finder(self):
+        try:
+            sys.meta_path.remove(self._finder)
+        except ValueError:
+            pass
+
+    # -- observations -------------------------------------------------------------
+    def emit(self, name, kind, ctx, loc, by):
+        file = common.module_file(name)
+        with self.lock:
+            for s in self.sessions:
+                s.trace.record(name, kind, ctx, file=file, where=loc, by=by)
+
+    def _seen_in(self, key, keep, ctx):
+        """For a location used in import context ``ctx``: True if that was
+        already reported, else remember it."""
+        entry = self.pending.get(key)
+        if entry is None:
+            self.pending[key] = (keep, {ctx})
+            return False
+        if ctx in entry[1]:
+            return True
+        entry[1].add(ctx)
+        return False
+
+    def on_code(self, frame, key):
+        """Python code started or resumed in ``frame``. Returns True when the
+        location can be retired."""
+        g = frame.f_globals
+        name = _module_of_globals(g)
+        if name is None or _is_own(name) or id(g) in self.machinery:
+            return True
+        code = frame.f_code
+        if code.co_name == _MODULE and frame.f_locals is g:
+            kind = EXECUTED if name == _MAIN else IMPORTED
+            ctx = _import_context(frame.f_back)
+        else:
+            ctx = _import_context(frame)
+            # A module's own code running while it is imported is its import.
+            kind = IMPORTED if ctx == name else EXECUTED
+        if ctx is not None:
+            if _is_own(ctx) or self._seen_in(key, code, ctx):
+                return False
+        loc, by = common.where(common.user_frame(frame.f_back, self.machinery))
+        self.emit(name, kind, ctx, loc, by)
+        return ctx is None
+
+    def on_call_site(self, frame, key, func, per_site=True):
+        """``func`` is being called from ``frame``. Returns True when the
+        location can be retired: the call site (``per_site``), or else the
+        callable itself, which is then only retired once its use is decided."""
+        g = frame.f_globals
+        site = _module_of_globals(g)
+        if id(g) in self.machinery or (site is not None and _is_own(site)):
+            return per_site
+        name = common.callable_home(func)
+        if name is None or _is_own(name):
+            return True
+        ctx = _import_context(frame)
+        if ctx is not None:
+            if _is_own(ctx) or self._seen_in(key, frame.f_code, ctx):
+                return False
+        loc, _ = common.where(frame)
+        self.emit(name, IMPORTED if ctx == name else CALLED, ctx, loc, site)
+        return ctx is None
+
+    def on_import(self, fullname, frame):
+        """The import system is about to search for ``fullname`` (``frame`` is
+        the finder's caller)."""
+        if _is_own(fullname):
+            return
+        # Only real imports (importlib.util.find_spec does not load anything).
+        parent = frame.f_back
+        if parent is None or parent.f_code.co_name != "_find_and_load_unlocked":
+            return
+        ctx = _import_context(frame)
+        if ctx is not None and _is_own(ctx):
+            return  # modtrace importing for itself
+        loc, by = common.where(common.user_frame(frame, self.machinery))
+        entry = (fullname, ctx, loc, by)
+        with self.lock:
+            for s in self.sessions:
+                s.attempts.append(entry)
+
+    def on_entry(self, func):
+        """The traced callable itself is about to be called."""
+        name = common.callable_home(func)
+        if name is not None and not _is_own(name):
+            self.emit(name, CALLED, None, None, None)
+
+
+def _activate_backend(engine):
+    """sys.monitoring where the interpreter has it and a tool id is free, else
+    the profile hook."""
+    if MonitoringBackend is not None:
+        backend = MonitoringBackend()
+        try:
+            backend.activate(engine)
+            return backend
+        except NoToolId:
+            pass
+    backend = ProfileBackend()
+    backend.activate(engine)
+    return backend
+
+
+ENGINE = Engine()

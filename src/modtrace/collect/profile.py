@@ -1,0 +1,136 @@
+"""The Python 3.10/3.11 backend: a profile hook (``sys.setprofile`` and
+``threading.setprofile`` for threads started during the trace).
+
+The hook itself is C (``_cprofile.Hook``): it calls into Python only the first
+time it sees a code object ('call' events, which also mark each resumption of a
+generator or coroutine) or a C function ('c_call' events), and skips what was
+retired with a pointer-set lookup. Without a compiler at install time the same
+logic runs as a pure Python hook: the same results, several times slower.
+
+The profile functions of the thread that starts a trace and of ``threading``
+are saved when the trace starts and restored when it stops, exactly (with the C
+hook also a profiler installed from C, such as cProfile).
+"""
+
+import _thread
+import sys
+import threading
+
+try:
+    from . import _cprofile
+except ImportError:  # no compiler when installed: the pure Python hook
+    _cprofile = None
+
+from . import common
+
+_builtin_self = common._builtin_self
+_builtin_name = common._builtin_name
+_ModuleType = common._ModuleType
+
+
+class _PyHook:
+    """The pure Python twin of ``_cprofile.Hook``."""
+
+    def __init__(self, on_call, on_c_call):
+        self.active = False
+        codes = {}
+        cfuncs = {}
+        self._codes = codes
+        self._cfuncs = cfuncs
+        setprofile = sys.setprofile
+
+        def profile(frame, event, arg):
+            if not self.active:
+                setprofile(None)
+                return
+            if event == "call":
+                code = frame.f_code
+                if id(code) not in codes and on_call(frame):
+                    codes[id(code)] = code
+            elif event == "c_call":
+                owner = _builtin_self(arg)
+                key = (id(owner) if isinstance(owner, _ModuleType) else id(type(owner)), _builtin_name(arg))
+                if key not in cfuncs and on_c_call(frame, arg):
+                    cfuncs[key] = owner if isinstance(owner, _ModuleType) else type(owner)
+
+        self._profile = profile
+
+    def install(self):
+        sys.setprofile(self._profile)
+
+    def forget(self):
+        self._codes.clear()
+        self._cfuncs.clear()
+
+    @property
+    def retired(self):
+        return len(self._codes), len(self._cfuncs)
+
+
+if _cprofile is not None:
+    _Hook = _cprofile.Hook
+    _get_profile = _cprofile.get_profile
+    _set_profile = _cprofile.set_profile
+else:
+    _Hook = _PyHook
+    _get_profile = sys.getprofile
+    _set_profile = sys.setprofile
+
+
+class ProfileBackend:
+    name = "profile" if _cprofile is not None else "profile-python"
+
+    def __init__(self):
+        self.hook = None
+        self._threading_saved = None
+
+    def activate(self, engine):
+        on_code, on_call_site = engine.on_code, engine.on_call_site
+
+        def on_call(frame):
+            try:
+                return on_code(frame, id(frame.f_code))
+            except Exception:
+                engine.errors += 1
+                return False
+
+        def on_c_call(frame, func):
+            try:
+                return on_call_site(frame, (id(frame.f_code), frame.f_lasti), func, False)
+            except Exception:
+                engine.errors += 1
+                return False
+
+        hook = _Hook(on_call, on_c_call)
+
+        def thread_start(frame, event, arg):
+            # threading installs this in each thread started during the trace;
+            # its first event replaces it with the hook.
+            hook.install()
+            if event == "call":
+                on_call(frame)
+
+        self.hook = hook
+        self._threading_saved = threading.getprofile() if hasattr(threading, "getprofile") else None
+        hook.active = True
+        threading.setprofile(thread_start)
+
+    def reset(self):
+        self.hook.forget()
+
+    def attach(self, session):
+        session.thread_state = _get_profile()
+        self.hook.install()
+
+    def detach(self, session):
+        if session.thread == _thread.get_ident():
+            _set_profile(session.thread_state)
+
+    def deactivate(self):
+        hook = self.hook
+        if hook is None:
+            return
+        hook.active = False
+        threading.setprofile(self._threading_saved)
+        self._threading_saved = None
+        self.hook = None

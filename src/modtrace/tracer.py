@@ -1,0 +1,95 @@
+"""The public tracing API: :class:`Tracer`, :func:`trace` and the drop-in
+:func:`trace_dependencies`."""
+
+import platform
+import sys
+
+from .collect.engine import ENGINE, Session
+from .trace import Trace
+
+__version__ = "0.1.0"
+
+
+class Tracer:
+    """Trace the modules used while it is active, in every thread.
+
+    As a context manager::
+
+        with Tracer() as t:
+            run_something()
+        t.trace            # a Trace, also when the block raised
+
+    or with :meth:`start` and :meth:`stop`. A tracer can be started again after
+    it stopped; each run gives a new :class:`~modtrace.trace.Trace`. Tracers
+    nest and may run in several threads at once: each sees everything that ran
+    while it was active.
+    """
+
+    def __init__(self):
+        self.trace = None
+        self._session = None
+
+    @property
+    def active(self):
+        return self._session is not None
+
+    def start(self):
+        if self._session is not None:
+            raise RuntimeError("this Tracer is already started")
+        session = Session()
+        session.trace.meta.update(_meta())
+        ENGINE.start(session)
+        self._session = session
+        return self
+
+    def stop(self):
+        """Stop tracing and return the :class:`~modtrace.trace.Trace`."""
+        session = self._session
+        if session is None:
+            raise RuntimeError("this Tracer is not started")
+        self._session = None
+        ENGINE.stop(session)
+        self.trace = session.trace
+        return self.trace
+
+    def _entry(self, func):
+        ENGINE.on_entry(func)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def trace(callable, inputs=((),)):
+    """Call ``callable(*inp)`` for each tuple ``inp`` of ``inputs`` under a
+    tracer and return the :class:`~modtrace.trace.Trace` of all the calls.
+
+    An exception from the callable propagates unchanged, after the tracer has
+    been removed."""
+    tracer = Tracer()
+    tracer.start()
+    try:
+        tracer._entry(callable)
+        for inp in inputs:
+            callable(*inp)
+    finally:
+        tracer.stop()
+    return tracer.trace
+
+
+def trace_dependencies(callable, inputs):
+    """Drop-in for ``torch.package.analyze.trace_dependencies``: call
+    ``callable(*inp)`` for each tuple in ``inputs`` and return the sorted names
+    of all the modules used."""
+    return trace(callable, inputs).names()
+
+
+def _meta():
+    return {
+        "modtrace": __version__,
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+    }
