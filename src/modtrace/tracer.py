@@ -87,9 +87,14 @@ def trace_dependencies(callable, inputs):
     return trace(callable, inputs).names()
 
 
+# Computed once, here: code run while a trace is active (for a nested trace)
+# would be reported by the enclosing one.
+_META = {
+    "modtrace": __version__,
+    "python": platform.python_version(),
+    "implementation": sys.implementation.name,
+}
+
+
 def _meta():
-    return {
-        "modtrace": __version__,
-        "python": platform.python_version(),
-        "implementation": sys.implementation.name,
-    }
+    return dict(_META)
