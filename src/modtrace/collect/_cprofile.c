@@ -98,10 +98,33 @@ typedef struct {
     PyObject *on_call;    /* on_call(frame) -> retire? */
     PyObject *on_c_call;  /* on_c_call(frame, func) -> retire? */
     PyObject *keep;       /* list: keeps retired code objects alive */
+    PyObject *deferred;   /* list: (on_call, frame) or (on_c_call, frame, func)
+                             that hit the recursion limit, for Python to handle later */
     PtrSet codes;         /* retired code objects */
     PtrSet cfuncs;        /* retired C functions, by their PyMethodDef */
     int active;
 } HookObject;
+
+/* A call into Python failed. KeyboardInterrupt and the like go on into the
+   program; a RecursionError (the call itself was too deep) is noted in
+   `deferred` to be handled later; any other error is dropped: the trace must
+   never break the program. */
+static int
+hook_failed(HookObject *h, PyObject *callback, PyFrameObject *frame, PyObject *func)
+{
+    if (!PyErr_ExceptionMatches(PyExc_Exception))
+        return -1;
+    int deep = PyErr_ExceptionMatches(PyExc_RecursionError);
+    PyErr_Clear();
+    if (deep) {
+        PyObject *item = func ? PyTuple_Pack(3, callback, (PyObject *)frame, func)
+                              : PyTuple_Pack(2, callback, (PyObject *)frame);
+        if (item == NULL || PyList_Append(h->deferred, item) < 0)
+            PyErr_Clear();
+        Py_XDECREF(item);
+    }
+    return 0;
+}
 
 static int
 hook_profile(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
@@ -119,7 +142,7 @@ hook_profile(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
         if (!ptrset_contains(&h->codes, code)) {
             PyObject *res = PyObject_CallOneArg(h->on_call, (PyObject *)frame);
             if (res == NULL) {
-                rc = -1;
+                rc = hook_failed(h, h->on_call, frame, NULL);
             }
             else {
                 if (res == Py_True) {
@@ -138,7 +161,7 @@ hook_profile(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
         if (!ptrset_contains(&h->cfuncs, key)) {
             PyObject *res = PyObject_CallFunctionObjArgs(h->on_c_call, (PyObject *)frame, arg, NULL);
             if (res == NULL)
-                return -1;
+                return hook_failed(h, h->on_c_call, frame, arg);
             int retire = (res == Py_True);
             Py_DECREF(res);
             if (retire && ptrset_add(&h->cfuncs, key) < 0)
@@ -151,9 +174,11 @@ hook_profile(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
 static int
 Hook_init(HookObject *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *on_call, *on_c_call;
-    if (!PyArg_ParseTuple(args, "OO:Hook", &on_call, &on_c_call))
+    PyObject *on_call, *on_c_call, *deferred;
+    if (!PyArg_ParseTuple(args, "OOO!:Hook", &on_call, &on_c_call, &PyList_Type, &deferred))
         return -1;
+    Py_INCREF(deferred);
+    Py_XSETREF(self->deferred, deferred);
     Py_INCREF(on_call);
     Py_XSETREF(self->on_call, on_call);
     Py_INCREF(on_c_call);
@@ -173,6 +198,7 @@ Hook_traverse(HookObject *self, visitproc visit, void *arg)
     Py_VISIT(self->on_call);
     Py_VISIT(self->on_c_call);
     Py_VISIT(self->keep);
+    Py_VISIT(self->deferred);
     return 0;
 }
 
@@ -182,6 +208,7 @@ Hook_clear_refs(HookObject *self)
     Py_CLEAR(self->on_call);
     Py_CLEAR(self->on_c_call);
     Py_CLEAR(self->keep);
+    Py_CLEAR(self->deferred);
     return 0;
 }
 
@@ -255,7 +282,7 @@ static PyTypeObject HookType = {
     .tp_name = "modtrace.collect._cprofile.Hook",
     .tp_basicsize = sizeof(HookObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Hook(on_call, on_c_call): a C profile function that asks Python once per location.",
+    .tp_doc = "Hook(on_call, on_c_call, deferred): a C profile function that asks Python once per location.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Hook_init,
     .tp_dealloc = (destructor)Hook_dealloc,

@@ -83,6 +83,9 @@ class Engine:
         #: were seen only during imports so far
         self.pending = {}
         self.errors = 0
+        #: (callback, *arguments): first sights whose callback hit the
+        #: recursion limit, handled at stop
+        self.deferred = []
         self.backend = None
         self._finder = _ImportRecorder(self)
 
@@ -107,6 +110,7 @@ class Engine:
     def stop(self, session):
         with self.lock:
             try:
+                self._handle_deferred()
                 self.backend.detach(session)
             finally:
                 self.sessions = tuple(s for s in self.sessions if s is not session)
@@ -120,6 +124,16 @@ class Engine:
         if self.errors:
             session.trace.meta["internal_errors"] = self.errors
         session.finish()
+
+    def _handle_deferred(self):
+        """Report the first sights made too deep in a recursion for the callback
+        to run (their frames keep their callers, so nothing is lost)."""
+        items, self.deferred = self.deferred, []
+        for callback, *args in items:
+            try:
+                callback(*args)
+            except Exception:
+                self.errors += 1
 
     def _remove_finder(self):
         try:

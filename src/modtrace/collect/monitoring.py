@@ -49,11 +49,16 @@ class MonitoringBackend:
             raise NoToolId("all sys.monitoring tool ids are in use")
         self.tool = tool
         on_code, on_call_site = engine.on_code, engine.on_call_site
+        # Too deep in a recursion for the callback's own calls: note the first
+        # sight with C calls only (no new Python frame), report it at stop.
+        defer = engine.deferred.append
 
         def py_start(code, offset):
             try:
                 if on_code(_getframe(1), id(code)):
                     return _DISABLE
+            except RecursionError:
+                defer((on_code, _getframe(1), id(code)))
             except Exception:
                 engine.errors += 1
             return None
@@ -62,6 +67,8 @@ class MonitoringBackend:
             try:
                 if on_code(_getframe(1), (id(code), offset)):
                     return _DISABLE
+            except RecursionError:
+                defer((on_code, _getframe(1), (id(code), offset)))
             except Exception:
                 engine.errors += 1
             return None
@@ -70,6 +77,8 @@ class MonitoringBackend:
             try:
                 if on_call_site(_getframe(1), (id(code), offset), func):
                     return _DISABLE
+            except RecursionError:
+                defer((on_call_site, _getframe(1), (id(code), offset), func))
             except Exception:
                 engine.errors += 1
             return None

@@ -31,7 +31,7 @@ _ModuleType = common._ModuleType
 class _PyHook:
     """The pure Python twin of ``_cprofile.Hook``."""
 
-    def __init__(self, on_call, on_c_call):
+    def __init__(self, on_call, on_c_call, deferred):
         self.active = False
         codes = {}
         cfuncs = {}
@@ -43,15 +43,18 @@ class _PyHook:
             if not self.active:
                 setprofile(None)
                 return
-            if event == "call":
-                code = frame.f_code
-                if id(code) not in codes and on_call(frame):
-                    codes[id(code)] = code
-            elif event == "c_call":
-                owner = _builtin_self(arg)
-                key = (id(owner) if isinstance(owner, _ModuleType) else id(type(owner)), _builtin_name(arg))
-                if key not in cfuncs and on_c_call(frame, arg):
-                    cfuncs[key] = owner if isinstance(owner, _ModuleType) else type(owner)
+            try:
+                if event == "call":
+                    code = frame.f_code
+                    if id(code) not in codes and on_call(frame):
+                        codes[id(code)] = code
+                elif event == "c_call":
+                    owner = _builtin_self(arg)
+                    key = (id(owner) if isinstance(owner, _ModuleType) else id(type(owner)), _builtin_name(arg))
+                    if key not in cfuncs and on_c_call(frame, arg):
+                        cfuncs[key] = owner if isinstance(owner, _ModuleType) else type(owner)
+            except RecursionError:
+                deferred.append((on_call, frame) if event == "call" else (on_c_call, frame, arg))
 
         self._profile = profile
 
@@ -86,22 +89,29 @@ class ProfileBackend:
 
     def activate(self, engine):
         on_code, on_call_site = engine.on_code, engine.on_call_site
+        deferred = engine.deferred
 
         def on_call(frame):
             try:
                 return on_code(frame, id(frame.f_code))
+            except RecursionError:
+                deferred.append((on_code, frame, id(frame.f_code)))
             except Exception:
                 engine.errors += 1
-                return False
+            return False
 
         def on_c_call(frame, func):
             try:
                 return on_call_site(frame, (id(frame.f_code), frame.f_lasti), func, False)
+            except RecursionError:
+                deferred.append((on_call_site, frame, (id(frame.f_code), frame.f_lasti), func, False))
             except Exception:
                 engine.errors += 1
-                return False
+            return False
 
-        hook = _Hook(on_call, on_c_call)
+        # The C hook notes here what it could not even hand to on_call or
+        # on_c_call (the recursion limit hit by the call itself).
+        hook = _Hook(on_call, on_c_call, deferred)
 
         def thread_start(frame, event, arg):
             # threading installs this in each thread started during the trace;
