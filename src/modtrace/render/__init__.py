@@ -1,0 +1,26 @@
+"""Renderers: one module per output format, each with ``render(report) -> str``.
+
+The report is a :class:`modtrace.report.Report`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: format name -> module of this package that renders it
+FORMATS = {
+    "text": "text",
+    "json": "json",
+    "requirements": "requirements",
+    "dot": "dot",
+    "mermaid": "mermaid",
+}
+
+
+def render(report, fmt="text"):
+    """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    try:
+        module = FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})") from None
+    return importlib.import_module(f"{__name__}.{module}").render(report)

@@ -1,0 +1,1 @@
+"""A small multi-module program with third-party dependencies (pluggy, iniconfig)."""

@@ -1,0 +1,5 @@
+import iniconfig
+
+
+def load(path):
+    return iniconfig.IniConfig(path)
