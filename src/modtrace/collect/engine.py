@@ -88,13 +88,18 @@ class Engine:
         self.deferred = []
         self.backend = None
         self._finder = _ImportRecorder(self)
+        # How a frame's import context is found, and what to do when a module
+        # body starts: by default, walk the stack. A backend that can follow
+        # module bodies (sys.monitoring) replaces both with a per-thread stack.
+        self.context_of = _import_context
+        self.body_started = _nothing
 
     # -- sessions ------------------------------------------------------------------
     def start(self, session):
         with self.lock:
             first = not self.sessions
             self.sessions = self.sessions + (session,)
-            self.pending = {}
+            self.pending.clear()
             if first:
                 sys.meta_path.insert(0, self._finder)
                 try:
@@ -119,7 +124,8 @@ class Engine:
                         self.backend.deactivate()
                     finally:
                         self._remove_finder()
-                        self.pending = {}
+                        self.pending.clear()
+                        self.context_of, self.body_started = _import_context, _nothing
         session.trace.meta["backend"] = self.backend.name
         if self.errors:
             session.trace.meta["internal_errors"] = self.errors
@@ -127,13 +133,19 @@ class Engine:
 
     def _handle_deferred(self):
         """Report the first sights made too deep in a recursion for the callback
-        to run (their frames keep their callers, so nothing is lost)."""
+        to run. Their frames keep their callers, so the context is found by
+        walking those (the backend's view of the stack has moved on)."""
         items, self.deferred = self.deferred, []
-        for callback, *args in items:
-            try:
-                callback(*args)
-            except Exception:
-                self.errors += 1
+        context_of, body_started = self.context_of, self.body_started
+        self.context_of, self.body_started = _import_context, _nothing
+        try:
+            for callback, *args in items:
+                try:
+                    callback(*args)
+                except Exception:
+                    self.errors += 1
+        finally:
+            self.context_of, self.body_started = context_of, body_started
 
     def _remove_finder(self):
         try:
@@ -164,20 +176,22 @@ class Engine:
         """Python code started or resumed in ``frame``. Returns True when the
         location can be retired."""
         g = frame.f_globals
+        code = frame.f_code
+        body = code.co_name == _MODULE and frame.f_locals is g
+        # The context first: locations seen during imports come back often.
+        ctx = self.context_of(frame.f_back if body else frame)
+        if ctx is not None and (_is_own(ctx) or self._seen_in(key, code, ctx)):
+            return False
         name = _module_of_globals(g)
+        if body and name is not None and name != _MAIN:
+            self.body_started(code, name)  # modtrace's own too: what they use is not reported
         if name is None or _is_own(name) or id(g) in self.machinery:
             return True
-        code = frame.f_code
-        if code.co_name == _MODULE and frame.f_locals is g:
+        if body:
             kind = EXECUTED if name == _MAIN else IMPORTED
-            ctx = _import_context(frame.f_back)
         else:
-            ctx = _import_context(frame)
             # A module's own code running while it is imported is its import.
             kind = IMPORTED if ctx == name else EXECUTED
-        if ctx is not None:
-            if _is_own(ctx) or self._seen_in(key, code, ctx):
-                return False
         loc, by = common.where(common.user_frame(frame.f_back, self.machinery))
         self.emit(name, kind, ctx, loc, by)
         return ctx is None
@@ -187,16 +201,17 @@ class Engine:
         location can be retired: the call site (``per_site``), or else the
         callable itself, which is then only retired once its use is decided."""
         g = frame.f_globals
+        if id(g) in self.machinery:
+            return per_site
+        ctx = self.context_of(frame)
+        if ctx is not None and (_is_own(ctx) or self._seen_in(key, frame.f_code, ctx)):
+            return False
         site = _module_of_globals(g)
-        if id(g) in self.machinery or (site is not None and _is_own(site)):
+        if site is not None and _is_own(site):
             return per_site
         name = common.callable_home(func)
         if name is None or _is_own(name):
             return True
-        ctx = _import_context(frame)
-        if ctx is not None:
-            if _is_own(ctx) or self._seen_in(key, frame.f_code, ctx):
-                return False
         loc, _ = common.where(frame)
         self.emit(name, IMPORTED if ctx == name else CALLED, ctx, loc, site)
         return ctx is None
@@ -210,7 +225,7 @@ class Engine:
         parent = frame.f_back
         if parent is None or parent.f_code.co_name != "_find_and_load_unlocked":
             return
-        ctx = _import_context(frame)
+        ctx = self.context_of(frame)
         if ctx is not None and _is_own(ctx):
             return  # modtrace importing for itself
         loc, by = common.where(common.user_frame(frame, self.machinery))
@@ -224,6 +239,10 @@ class Engine:
         name = common.callable_home(func)
         if name is not None and not _is_own(name):
             self.emit(name, CALLED, None, None, None)
+
+
+def _nothing(*args):
+    pass
 
 
 def _activate_backend(engine):

@@ -5,6 +5,12 @@ or coroutine resumes) and CALL (a call site calls something, including C
 functions and classes). Each callback reports the location the first time it
 is seen and returns DISABLE, so a location costs nothing after its first use.
 
+Import contexts: instead of walking the stack, the backend keeps, per thread,
+the module bodies executing: a body is pushed when it starts (PY_START) and
+popped when it returns (a PY_RETURN event set on that code object only) or
+unwinds (PY_UNWIND, the one event that cannot be disabled; it costs a dict
+lookup per frame an exception leaves).
+
 Coexistence: modtrace takes a tool id that no one holds (it never takes one
 away) and gives it back when the last trace stops. DISABLE is per tool, so other
 tools (coverage.py, profilers, debuggers) keep their own events. Each new trace
@@ -14,13 +20,14 @@ location and changes nothing they record.
 """
 
 import sys
+from _thread import get_ident
 
 mon = sys.monitoring
 _E = mon.events
 _DISABLE = mon.DISABLE
 _getframe = sys._getframe
 
-EVENTS = _E.PY_START | _E.PY_RESUME | _E.CALL
+EVENTS = _E.PY_START | _E.PY_RESUME | _E.CALL | _E.PY_UNWIND
 
 #: Ids nobody reserves by convention first, then the others.
 _PREFERRED_IDS = (4, 3, 5, 2, 1, 0)
@@ -36,6 +43,7 @@ class MonitoringBackend:
 
     def __init__(self):
         self.tool = None
+        self.bodies = {}
 
     def activate(self, engine):
         for tool in _PREFERRED_IDS:
@@ -53,39 +61,81 @@ class MonitoringBackend:
         # sight with C calls only (no new Python frame), report it at stop.
         defer = engine.deferred.append
 
+        # thread id -> [(module body code, module name), ...], innermost last
+        bodies = self.bodies = {}
+        pending = engine.pending
+
+        def seen_during_import(key):
+            # The fast path for locations that run again during imports: the
+            # engine already reported this one in the current import context.
+            stack = bodies.get(get_ident())
+            if stack:
+                entry = pending.get(key)
+                return entry is not None and stack[-1][1] in entry[1]
+            return False
+
         def py_start(code, offset):
+            key = id(code)
             try:
-                if on_code(_getframe(1), id(code)):
+                if seen_during_import(key):
+                    return None
+                if on_code(_getframe(1), key):
                     return _DISABLE
             except RecursionError:
-                defer((on_code, _getframe(1), id(code)))
+                defer((on_code, _getframe(1), key))
             except Exception:
                 engine.errors += 1
             return None
 
         def py_resume(code, offset):
+            key = (id(code), offset)
             try:
-                if on_code(_getframe(1), (id(code), offset)):
+                if seen_during_import(key):
+                    return None
+                if on_code(_getframe(1), key):
                     return _DISABLE
             except RecursionError:
-                defer((on_code, _getframe(1), (id(code), offset)))
+                defer((on_code, _getframe(1), key))
             except Exception:
                 engine.errors += 1
             return None
 
         def call(code, offset, func, arg0):
+            key = (id(code), offset)
             try:
-                if on_call_site(_getframe(1), (id(code), offset), func):
+                if seen_during_import(key):
+                    return None
+                if on_call_site(_getframe(1), key, func):
                     return _DISABLE
             except RecursionError:
-                defer((on_call_site, _getframe(1), (id(code), offset), func))
+                defer((on_call_site, _getframe(1), key, func))
             except Exception:
                 engine.errors += 1
             return None
 
+        def context_of(frame):
+            stack = bodies.get(get_ident())
+            return stack[-1][1] if stack else None
+
+        def body_started(code, name):
+            stack = bodies.get(get_ident())
+            if stack is None:
+                stack = bodies[get_ident()] = []
+            stack.append((code, name))
+            mon.set_local_events(tool, code, _E.PY_RETURN)
+
+        def body_ended(code, offset, arg):
+            stack = bodies.get(get_ident())
+            if stack and stack[-1][0] is code:
+                stack.pop()
+
+        engine.context_of = context_of
+        engine.body_started = body_started
         mon.register_callback(tool, _E.PY_START, py_start)
         mon.register_callback(tool, _E.PY_RESUME, py_resume)
         mon.register_callback(tool, _E.CALL, call)
+        mon.register_callback(tool, _E.PY_RETURN, body_ended)
+        mon.register_callback(tool, _E.PY_UNWIND, body_ended)
         # Locations this tool id disabled before (in an earlier trace, or for
         # whoever held the id last) must be seen again.
         mon.restart_events()
@@ -106,6 +156,11 @@ class MonitoringBackend:
             return
         self.tool = None
         mon.set_events(tool, 0)
-        for event in (_E.PY_START, _E.PY_RESUME, _E.CALL):
+        for event in (_E.PY_START, _E.PY_RESUME, _E.CALL, _E.PY_RETURN, _E.PY_UNWIND):
             mon.register_callback(tool, event, None)
+        # local PY_RETURN events of module bodies still running
+        for stack in self.bodies.values():
+            for code, _ in stack:
+                mon.set_local_events(tool, code, 0)
+        self.bodies = {}
         mon.free_tool_id(tool)
