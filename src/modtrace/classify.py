@@ -19,8 +19,6 @@ All of this happens after the traced program has finished: nothing here runs
 while the tracer is on.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import sysconfig

@@ -13,8 +13,6 @@ import is not seen). So nothing but modtrace's own modules is imported before
 the program has run; reporting imports what it needs afterwards.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -216,12 +214,14 @@ def _check_common(opts):
         opts.format_given = True
     if opts.format not in FORMATS:
         raise UsageError(f"unknown format {opts.format!r} (choose from {', '.join(FORMATS)})")
-    from .patterns import ModuleFilter, PatternError
+    keep = None
+    if opts.include or opts.exclude:
+        from .patterns import ModuleFilter, PatternError
 
-    try:
-        keep = ModuleFilter(opts.include, opts.exclude)
-    except PatternError as exc:
-        raise UsageError(str(exc)) from None
+        try:
+            keep = ModuleFilter(opts.include, opts.exclude)
+        except PatternError as exc:
+            raise UsageError(str(exc)) from None
     for label, path in (("output", opts.output), ("report", opts.report)):
         if path is not None:
             _check_writable(path, label)

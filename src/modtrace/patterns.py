@@ -13,8 +13,6 @@ Everything else matches itself. These are the rules of torch.package's module
 patterns, so a pattern written for one works in the other.
 """
 
-from __future__ import annotations
-
 import re
 
 

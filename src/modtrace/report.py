@@ -22,8 +22,6 @@ optional for readers:
 Such a document loads with :meth:`modtrace.trace.Trace.load` like any trace.
 """
 
-from __future__ import annotations
-
 import json
 
 from .classify import Environment, ModuleInfo, classify_trace

@@ -33,8 +33,6 @@ What the tracer cannot see, the runner adds to the trace (``Trace.extra``):
     loaded for itself are left out, and so is the import machinery.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -346,8 +344,12 @@ def prepare_script(path, args=()):
     Raises :class:`ProgramError` for a missing file or a syntax error."""
     abspath = os.path.abspath(path)
     prog = ScriptProgram(path, list(args))
-    if os.path.isdir(abspath) or (os.path.isfile(abspath) and _is_zip(abspath)):
+    if os.path.isdir(abspath):
         prog.dir_main, prog.code = _find_dir_main(path, abspath)
+        return prog
+    importer = _zip_importer(abspath) if os.path.isfile(abspath) else None
+    if importer is not None:
+        prog.dir_main, prog.code = _find_dir_main(path, abspath, importer)
         return prog
     try:
         with open(abspath, "rb") as f:
@@ -365,20 +367,25 @@ def prepare_script(path, args=()):
     return prog
 
 
-def _is_zip(path):
-    import zipfile
+def _zip_importer(path):
+    """A zipimporter for ``path`` when it is a zip file, as Python tries before
+    running a file (``zipimport`` is loaded at start-up: nothing new is imported)."""
+    import zipimport
 
     try:
-        return zipfile.is_zipfile(path)
-    except OSError:
-        return False
+        return zipimport.zipimporter(path)
+    except (zipimport.ZipImportError, OSError, ValueError):
+        return None
 
 
-def _find_dir_main(path, abspath):
-    from importlib.machinery import PathFinder
-
+def _find_dir_main(path, abspath, importer=None):
     try:
-        spec = PathFinder.find_spec("__main__", [abspath])
+        if importer is not None:
+            spec = importer.find_spec("__main__")
+        else:
+            from importlib.machinery import PathFinder
+
+            spec = PathFinder.find_spec("__main__", [abspath])
     except Exception:
         spec = None
     if spec is None or spec.loader is None:
@@ -571,7 +578,7 @@ class CallProgram(Program):
                 raise ProgramError(f"can't get {done}.{part}: {type(exc).__name__}: {exc}", status=1) from None
             done = f"{done}.{part}" if done != self.module else f"{done}:{part}"
         if not callable(obj):
-            raise ProgramError(f"{self.target} is not callable (it is a {type(obj).__name__})", status=1)
+            raise ProgramError(f"{self.target} is not callable (it is of type {type(obj).__name__})", status=1)
         status, exc = 0, None
         with window:
             try:

@@ -3,8 +3,6 @@
 The report is a :class:`modtrace.report.Report`.
 """
 
-from __future__ import annotations
-
 import importlib
 
 #: format name -> module of this package that renders it

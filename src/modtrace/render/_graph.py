@@ -1,7 +1,5 @@
 """What the graph renderers share: the nodes, their groups and the edges."""
 
-from __future__ import annotations
-
 #: fill colours by kind
 COLORS = {
     "main": "#f4a261",

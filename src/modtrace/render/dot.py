@@ -1,8 +1,6 @@
 """A Graphviz ``dot`` graph: an arrow from each module to the modules it used,
 coloured by kind, distributions drawn as clusters, modules only imported dashed."""
 
-from __future__ import annotations
-
 from ._graph import COLORS, graph
 
 

@@ -1,8 +1,6 @@
 """A requirements file: one ``name==version`` line per third-party distribution
 whose modules the run used, with the modules in a comment."""
 
-from __future__ import annotations
-
 from ..classify import THIRD_PARTY
 
 

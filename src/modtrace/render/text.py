@@ -2,8 +2,6 @@
 when and how each was used and where it was first used; then the modules only
 imported and those loaded but never used."""
 
-from __future__ import annotations
-
 import os
 import textwrap
 
