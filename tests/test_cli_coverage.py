@@ -9,27 +9,26 @@ import sys
 import coverage  # a test dependency: pip install .[test]
 import pytest
 
-from _cli import load, modtrace, python
+from _cli import load, modtrace
 
 
-def _preloaded_by_modtrace():
-    """The files of the modules modtrace's own start imports before the program
-    runs (the command line and the core). A program that imports one of them
-    finds it loaded already, so its module body does not run again under the
-    tracer; when nothing of it is used afterwards, the trace cannot see it. The
-    set is measured, not listed: the smaller modtrace's start, the stricter
-    this check."""
-    code = (
+def _preloaded_by_modtrace(tmp_path):
+    """The files of the modules that ``python -m modtrace run`` had imported
+    before the program started (``python -m`` itself, the command line and the
+    core). A program that imports one of them finds it loaded already, so its
+    module body does not run again under the tracer; when nothing of it is used
+    afterwards, the trace cannot see it. The set is measured, not listed: the
+    smaller modtrace's start, the stricter this check."""
+    prog = tmp_path / "footprint.py"
+    prog.write_text(
         "import sys\n"
         "names = list(sys.modules)\n"
-        "base = set(names[: names.index('site') + 1])\n"
-        "import modtrace.cli, modtrace.runner\n"
-        "for n, m in list(sys.modules.items()):\n"
-        "    f = getattr(m, '__file__', None)\n"
-        "    if n not in base and f and not n.startswith('modtrace'):\n"
+        "for n in names[names.index('site') + 1:]:\n"
+        "    f = getattr(sys.modules[n], '__file__', None)\n"
+        "    if f and not n.startswith('modtrace'):\n"
         "        print(f)\n"
     )
-    proc = python("-c", code)
+    proc = modtrace("run", "--report", tmp_path / "footprint.txt", prog)
     assert proc.returncode == 0, proc.stderr
     return {os.path.realpath(f) for f in proc.stdout.split()}
 
@@ -55,7 +54,7 @@ def test_unittest_runs_the_same_under_modtrace(runs):
     assert traced.stderr.strip().splitlines()[-1] == cov.stderr.strip().splitlines()[-1]
 
 
-def test_every_file_coverage_saw_executing_is_in_the_trace(runs):
+def test_every_file_coverage_saw_executing_is_in_the_trace(runs, tmp_path):
     _, data_file, _, out = runs
     data = coverage.CoverageData(str(data_file))
     data.read()
@@ -65,7 +64,8 @@ def test_every_file_coverage_saw_executing_is_in_the_trace(runs):
     in_trace = {os.path.realpath(m["file"]) for m in doc["modules"] if m["file"]}
     missing = executed - in_trace
     # what can only be missing because modtrace itself had imported it first
-    assert not missing - _preloaded_by_modtrace(), sorted(missing)
+    not_seen = sorted(missing - _preloaded_by_modtrace(tmp_path))
+    assert not not_seen, f"executed according to coverage, absent from the trace: {not_seen}"
     recall = 1 - len(missing) / len(executed)
     assert recall >= 0.95, sorted(missing)
     # and the test modules themselves are there, as run-time uses

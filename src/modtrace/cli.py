@@ -44,7 +44,8 @@ options of run, call and report:
   -o, --output FILE     write the trace as JSON to FILE (also when the program fails)
   -f, --format FORMAT   the report's format: text (default), json, requirements, dot, mermaid
   --report FILE         write the report to FILE instead of stderr
-  --include PATTERN     report only modules matching PATTERN (repeatable)
+  --include PATTERN     keep only modules matching PATTERN, in the report and the
+                        trace written by -o (repeatable)
   --exclude PATTERN     leave out modules matching PATTERN (repeatable)
   --input JSON          (call) a JSON array: the arguments of one call (repeatable)
 
