@@ -604,3 +604,31 @@ def test_tracer_start_stop_api_errors():
         tracer.start()
     assert isinstance(tracer.stop(), modtrace.Trace)
     assert not tracer.active
+
+
+def test_a_module_is_never_its_own_import_context(mods):
+    mods.write(
+        selfuse="""
+        import math
+        def helper():
+            return math.floor(2.5)
+        class Thing:
+            x = helper()
+        VALUE = helper()
+        """,
+        outer="import {p}selfuse\n",
+        entry="def run():\n    import {p}outer\n",
+    )
+    entry = mods.load("entry")
+    t = modtrace.trace(entry.run)
+    selfuse = t[mods.name("selfuse")]
+    # its class body and its own calls during its import are part of being imported
+    assert selfuse.contexts == {mods.name("outer"): {IMPORTED}}
+    assert selfuse.only_imported
+    assert set(t["math"].contexts) == {mods.name("selfuse")}
+
+
+def test_a_module_that_renames_itself_is_found_by_its_spec(mods):
+    mods.write(renamed='__name__ = "somewhere.else"\ndef f():\n    return 1\n')
+    renamed = mods.load("renamed")
+    assert names(renamed.f) == [mods.name("renamed")]

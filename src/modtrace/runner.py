@@ -117,9 +117,7 @@ class _Window:
 
     def entry(self, func):
         """Note the traced callable itself as used (only while on)."""
-        note = getattr(self._tracer, "_entry", None)
-        if note is not None:
-            note(func)
+        self._tracer.note_entry(func)
 
 
 class Program:

@@ -32,11 +32,11 @@ Extra keys (``meta`` entries, keys added by later schema versions of the same
 major number) are kept when a trace is loaded and written again.
 """
 
-from __future__ import annotations
-
-import json
 import os
-import tempfile
+
+# json and tempfile are imported where they are needed: a program traced in
+# this process should find them not yet imported, so that its own imports of
+# them are seen.
 
 SCHEMA = "modtrace.trace/1"
 
@@ -306,6 +306,8 @@ class Trace:
         return out
 
     def copy(self):
+        import json
+
         return Trace(
             {n: m.copy() for n, m in self.modules.items()},
             json.loads(json.dumps(self.meta)),
@@ -342,10 +344,14 @@ class Trace:
         return cls(modules, meta, extra)
 
     def to_json(self, indent=2):
+        import json
+
         return json.dumps(self.to_dict(), indent=indent, sort_keys=False) + "\n"
 
     @classmethod
     def from_json(cls, text):
+        import json
+
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -372,6 +378,8 @@ class Trace:
 def write_atomic(path, text):
     """Write ``text`` to ``path`` through a temporary file in the same directory,
     so that readers see the old file or the whole new one, never a part."""
+    import tempfile
+
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".modtrace-", suffix=".tmp", dir=directory)

@@ -1,7 +1,6 @@
 """The public tracing API: :class:`Tracer`, :func:`trace` and the drop-in
 :func:`trace_dependencies`."""
 
-import platform
 import sys
 
 from .collect.engine import ENGINE, Session
@@ -52,8 +51,20 @@ class Tracer:
         self.trace = session.trace
         return self.trace
 
-    def _entry(self, func):
+    def note_entry(self, func):
+        """Record ``func`` as called: the traced callable itself is a use of
+        its home module (its Python code, if any, is seen when it runs). Call it
+        while the tracer is active, right before calling ``func``."""
+        if self._session is None:
+            raise RuntimeError("this Tracer is not started")
         ENGINE.on_entry(func)
+
+    def call(self, func, *args, **kwargs):
+        """Call ``func(*args, **kwargs)`` under this (active) tracer, with
+        ``func`` recorded as the traced entry. The trace stays available in
+        ``self.trace`` after :meth:`stop` even when ``func`` raised."""
+        self.note_entry(func)
+        return func(*args, **kwargs)
 
     def __enter__(self):
         return self.start()
@@ -72,7 +83,7 @@ def trace(callable, inputs=((),)):
     tracer = Tracer()
     tracer.start()
     try:
-        tracer._entry(callable)
+        tracer.note_entry(callable)
         for inp in inputs:
             callable(*inp)
     finally:
@@ -91,7 +102,7 @@ def trace_dependencies(callable, inputs):
 # would be reported by the enclosing one.
 _META = {
     "modtrace": __version__,
-    "python": platform.python_version(),
+    "python": "{}.{}.{}".format(*sys.version_info[:3]),
     "implementation": sys.implementation.name,
 }
 

@@ -9,12 +9,21 @@ cannot disturb the trace.
 """
 
 import sys
-import types
 
-_ModuleType = types.ModuleType
-_FunctionType = types.FunctionType
-_MethodType = types.MethodType
-_BuiltinType = types.BuiltinFunctionType
+# The built-in types, found without importing `types` (a program traced in this
+# process should find it not yet imported).
+_ModuleType = type(sys)
+_FunctionType = type(lambda: None)
+
+
+class _K:
+    def m(self):
+        pass
+
+
+_MethodType = type(_K().m)
+del _K
+_BuiltinType = type(len)
 
 _module_dict = _ModuleType.__dict__["__dict__"].__get__
 _type_module = type.__dict__["__module__"].__get__
@@ -31,10 +40,10 @@ _modules = sys.modules
 # Descriptor types of C classes: their __objclass__ is the defining class.
 _OBJCLASS = {}
 for _t in (
-    types.MethodDescriptorType,
-    types.ClassMethodDescriptorType,
-    types.WrapperDescriptorType,
-    types.MethodWrapperType,
+    type(str.join),  # method_descriptor
+    type(dict.__dict__["fromkeys"]),  # classmethod_descriptor
+    type(object.__init__),  # wrapper_descriptor
+    type(object().__str__),  # method-wrapper
 ):
     _OBJCLASS[_t] = _t.__dict__["__objclass__"].__get__
 del _t
@@ -64,26 +73,37 @@ def is_own(name):
     return name == "modtrace" or name.startswith("modtrace.")
 
 
+_ModuleSpec = type(sys.__spec__)
+
+
 def module_of_globals(g):
     """The name of the real module whose namespace is ``g``, or None.
 
     A real module is one in ``sys.modules`` whose ``__dict__`` *is* ``g``:
     synthetic namespaces (``exec`` into a fresh dict, namedtuple's helpers) do
-    not count."""
+    not count. A module that renames itself (``_collections_abc`` sets
+    ``__name__ = "collections.abc"``) is found through its ``__spec__``."""
     if type(g) is not dict and not isinstance(g, dict):
         return None
     name = _dict_get(g, "__name__")
-    if type(name) is not str:
-        return None
+    if type(name) is str and _namespace_of(name) is g:
+        return name
+    spec = _dict_get(g, "__spec__")
+    if type(spec) is _ModuleSpec:
+        name = spec.name
+        if type(name) is str and _namespace_of(name) is g:
+            return name
+    return None
+
+
+def _namespace_of(name):
     mod = _modules.get(name)
     if mod is None:
         return None
     try:
-        if _module_dict(mod) is g:
-            return name
+        return _module_dict(mod)
     except TypeError:  # not a module object
         return None
-    return None
 
 
 def module_file(name):
@@ -169,6 +189,17 @@ def import_context(frame):
             name = module_body_name(f)
             if name is not None:
                 return None if name == MAIN else name
+        f = f.f_back
+    return None
+
+
+def outer_import_context(frame, name):
+    """The context in which module ``name``, whose body is executing at or above
+    ``frame``, is being imported."""
+    f = frame
+    while f is not None:
+        if f.f_code.co_name == _MODULE_CODE_NAME and module_body_name(f) == name:
+            return import_context(f.f_back)
         f = f.f_back
     return None
 

@@ -20,7 +20,6 @@ import sys
 
 from ..trace import CALLED, EXECUTED, IMPORTED, Trace
 from . import common
-from .profile import ProfileBackend
 
 if sys.version_info >= (3, 12):
     from .monitoring import MonitoringBackend, NoToolId
@@ -90,9 +89,8 @@ class Engine:
         self._finder = _ImportRecorder(self)
         # How a frame's import context is found, and what to do when a module
         # body starts: by default, walk the stack. A backend that can follow
-        # module bodies (sys.monitoring) replaces both with a per-thread stack.
-        self.context_of = _import_context
-        self.body_started = _nothing
+        # module bodies (sys.monitoring) replaces them with a per-thread stack.
+        self._walk_the_stack()
 
     # -- sessions ------------------------------------------------------------------
     def start(self, session):
@@ -101,13 +99,12 @@ class Engine:
             self.sessions = self.sessions + (session,)
             self.pending.clear()
             if first:
-                sys.meta_path.insert(0, self._finder)
                 try:
                     self.backend = _activate_backend(self)
                 except BaseException:
-                    self._remove_finder()
                     self.sessions = ()
                     raise
+                sys.meta_path.insert(0, self._finder)
             else:
                 self.backend.reset()
             self.backend.attach(session)
@@ -125,7 +122,7 @@ class Engine:
                     finally:
                         self._remove_finder()
                         self.pending.clear()
-                        self.context_of, self.body_started = _import_context, _nothing
+                        self._walk_the_stack()
         session.trace.meta["backend"] = self.backend.name
         if self.errors:
             session.trace.meta["internal_errors"] = self.errors
@@ -136,8 +133,8 @@ class Engine:
         to run. Their frames keep their callers, so the context is found by
         walking those (the backend's view of the stack has moved on)."""
         items, self.deferred = self.deferred, []
-        context_of, body_started = self.context_of, self.body_started
-        self.context_of, self.body_started = _import_context, _nothing
+        saved = self.context_of, self.outer_context_of, self.body_started
+        self._walk_the_stack()
         try:
             for callback, *args in items:
                 try:
@@ -145,7 +142,12 @@ class Engine:
                 except Exception:
                     self.errors += 1
         finally:
-            self.context_of, self.body_started = context_of, body_started
+            self.context_of, self.outer_context_of, self.body_started = saved
+
+    def _walk_the_stack(self):
+        self.context_of = _import_context
+        self.outer_context_of = common.outer_import_context
+        self.body_started = _nothing
 
     def _remove_finder(self):
         try:
@@ -189,9 +191,12 @@ class Engine:
             return True
         if body:
             kind = EXECUTED if name == _MAIN else IMPORTED
+        elif ctx == name:
+            # A module's own code running while it is imported is its import,
+            # in the context of that import.
+            kind, ctx = IMPORTED, self.outer_context_of(frame, name)
         else:
-            # A module's own code running while it is imported is its import.
-            kind = IMPORTED if ctx == name else EXECUTED
+            kind = EXECUTED
         loc, by = common.where(common.user_frame(frame.f_back, self.machinery))
         self.emit(name, kind, ctx, loc, by)
         return ctx is None
@@ -212,9 +217,13 @@ class Engine:
         name = common.callable_home(func)
         if name is None or _is_own(name):
             return True
+        retire = ctx is None
+        kind = CALLED
+        if ctx == name:  # see on_code
+            kind, ctx = IMPORTED, self.outer_context_of(frame, name)
         loc, _ = common.where(frame)
-        self.emit(name, IMPORTED if ctx == name else CALLED, ctx, loc, site)
-        return ctx is None
+        self.emit(name, kind, ctx, loc, site)
+        return retire
 
     def on_import(self, fullname, frame):
         """The import system is about to search for ``fullname`` (``frame`` is
@@ -255,6 +264,8 @@ def _activate_backend(engine):
             return backend
         except NoToolId:
             pass
+    from .profile import ProfileBackend
+
     backend = ProfileBackend()
     backend.activate(engine)
     return backend

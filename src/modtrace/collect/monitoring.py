@@ -117,6 +117,15 @@ class MonitoringBackend:
             stack = bodies.get(get_ident())
             return stack[-1][1] if stack else None
 
+        def outer_context_of(frame, name):
+            stack = bodies.get(get_ident())
+            if not stack:
+                return None
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i][1] == name:
+                    return stack[i - 1][1] if i else None
+            return None
+
         def body_started(code, name):
             stack = bodies.get(get_ident())
             if stack is None:
@@ -130,6 +139,7 @@ class MonitoringBackend:
                 stack.pop()
 
         engine.context_of = context_of
+        engine.outer_context_of = outer_context_of
         engine.body_started = body_started
         mon.register_callback(tool, _E.PY_START, py_start)
         mon.register_callback(tool, _E.PY_RESUME, py_resume)

@@ -14,7 +14,6 @@ hook also a profiler installed from C, such as cProfile).
 
 import _thread
 import sys
-import threading
 
 try:
     from . import _cprofile
@@ -88,6 +87,9 @@ class ProfileBackend:
         self._threading_saved = None
 
     def activate(self, engine):
+        import threading
+
+        self._threading = threading
         on_code, on_call_site = engine.on_code, engine.on_call_site
         deferred = engine.deferred
 
@@ -121,7 +123,7 @@ class ProfileBackend:
                 on_call(frame)
 
         self.hook = hook
-        self._threading_saved = threading.getprofile() if hasattr(threading, "getprofile") else None
+        self._threading_saved = getattr(threading, "getprofile", lambda: None)()
         hook.active = True
         threading.setprofile(thread_start)
 
@@ -141,6 +143,6 @@ class ProfileBackend:
         if hook is None:
             return
         hook.active = False
-        threading.setprofile(self._threading_saved)
+        self._threading.setprofile(self._threading_saved)
         self._threading_saved = None
         self.hook = None
