@@ -179,6 +179,35 @@ def main(argv=None):
         return 3
 
 
+#: Commands that do not run a program live in their own modules, loaded when
+#: used: name -> "module:function". The function takes the arguments after the
+#: command name and returns the exit status; it reports bad input by raising
+#: UsageError (one line, exit 2) or returning a non-zero status.
+OTHER_COMMANDS = {
+    "plan": "modtrace.package.cli:plan_main",
+    "bundle": "modtrace.package.cli:bundle_main",
+    "why": "modtrace.package.cli:why_main",
+    "check": "modtrace.package.cli:check_main",
+    "tests-using": "modtrace.pytest_plugin.cli:tests_using_main",
+}
+
+
+def _other_command(name):
+    target = OTHER_COMMANDS.get(name)
+    if target is None:
+        return None
+    module_name, _, func = target.partition(":")
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None  # that command is not built (yet)
+        raise
+    return getattr(module, func, None)
+
+
 def _main(argv):
     if not argv:
         sys.stderr.write(USAGE)
@@ -195,7 +224,11 @@ def _main(argv):
     handlers = {"run": _cmd_run, "call": _cmd_call, "report": _cmd_report, "combine": _cmd_combine}
     handler = handlers.get(command)
     if handler is None:
-        raise UsageError(f"unknown command {command!r} (choose from run, call, report, combine)")
+        other = _other_command(command)
+        if other is not None:
+            return other(args)
+        names = ", ".join(list(handlers) + [n for n in OTHER_COMMANDS if _other_command(n)])
+        raise UsageError(f"unknown command {command!r} (choose from {names})")
     try:
         opts = _parse(command, args)
     except _Help:
