@@ -2,6 +2,7 @@
 and nothing else."""
 
 import functools
+import gc
 import math
 import os
 import subprocess
@@ -15,6 +16,17 @@ import modtrace
 from modtrace import CALLED, EXECUTED, IMPORTED
 
 PROFILE_BACKEND = sys.version_info < (3, 12)
+
+
+@pytest.fixture(autouse=True)
+def no_gc_during_tests():
+    """Garbage collections run gc.callbacks (hypothesis registers one) and
+    finalizers of other tests' objects: real code, but not these tests'."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def names(fn, *args):

@@ -86,17 +86,17 @@ def module_of_globals(g):
     if type(g) is not dict and not isinstance(g, dict):
         return None
     name = _dict_get(g, "__name__")
-    if type(name) is str and _namespace_of(name) is g:
+    if type(name) is str and namespace_of(name) is g:
         return name
     spec = _dict_get(g, "__spec__")
     if type(spec) is _ModuleSpec:
         name = spec.name
-        if type(name) is str and _namespace_of(name) is g:
+        if type(name) is str and namespace_of(name) is g:
             return name
     return None
 
 
-def _namespace_of(name):
+def namespace_of(name):
     mod = _modules.get(name)
     if mod is None:
         return None

@@ -189,17 +189,19 @@ class Engine:
             self.body_started(code, name)  # modtrace's own too: what they use is not reported
         if name is None or _is_own(name) or id(g) in self.machinery:
             return True
+        retire = ctx is None
         if body:
             kind = EXECUTED if name == _MAIN else IMPORTED
         elif ctx == name:
             # A module's own code running while it is imported is its import,
-            # in the context of that import.
+            # in the context of that import (and not retired: it may run
+            # again at run time).
             kind, ctx = IMPORTED, self.outer_context_of(frame, name)
         else:
             kind = EXECUTED
         loc, by = common.where(common.user_frame(frame.f_back, self.machinery))
         self.emit(name, kind, ctx, loc, by)
-        return ctx is None
+        return retire
 
     def on_call_site(self, frame, key, func, per_site=True):
         """``func`` is being called from ``frame``. Returns True when the
@@ -215,7 +217,7 @@ class Engine:
         if site is not None and _is_own(site):
             return per_site
         name = common.callable_home(func)
-        if name is None or _is_own(name):
+        if name is None or _is_own(name) or id(common.namespace_of(name)) in self.machinery:
             return True
         retire = ctx is None
         kind = CALLED
