@@ -422,3 +422,18 @@ def test_another_tool_with_disabled_events_keeps_working(lib, held_tool_ids):
     assert seen.count("fresh") == count
     mon.set_local_events(tool, local_code, 0)
     mon.register_callback(tool, mon.events.LINE, None)
+
+
+@pytest.mark.skipif(MONITORING, reason="3.10/3.11: one profile hook per thread")
+def test_a_program_that_takes_the_profile_hook_is_told(lib):
+    """If the traced code installs its own profiler in the tracing thread, the
+    trace says that it saw nothing there afterwards."""
+
+    def traced():
+        prof = cProfile.Profile()
+        prof.enable()
+        prof.disable()
+
+    t = modtrace.trace(traced)
+    assert any("replaced the profile function" in w for w in t.meta["warnings"])
+    assert "warnings" not in modtrace.trace(lib.work, [(1,)]).meta

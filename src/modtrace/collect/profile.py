@@ -136,6 +136,14 @@ class ProfileBackend:
 
     def detach(self, session):
         if session.thread == _thread.get_ident():
+            ours = self.hook if _cprofile is not None else self.hook._profile
+            if sys.getprofile() is not ours:
+                # The traced program installed its own profile function (say
+                # cProfile) in this thread: modtrace saw nothing here after that.
+                session.trace.meta.setdefault("warnings", []).append(
+                    "the traced code replaced the profile function of the tracing thread; "
+                    "what ran in that thread afterwards was not traced"
+                )
             _set_profile(session.thread_state)
 
     def deactivate(self):
