@@ -350,8 +350,17 @@ def test_attribution_never_runs_user_code(mods):
                 return 7
             def __call__(self):
                 return 1
+        class Sneaky(list):
+            @property
+            def __class__(self):
+                calls.append("__class__")
+                raise RuntimeError("no")
         def use():
             h = Hostile()
+            s = Sneaky()
+            s.append(1)  # a C method bound to an object with a hostile __class__
+            append = s.append
+            append(2)
             return h.value + h()
         """
     )

@@ -3,9 +3,11 @@ belongs to, the import context of a frame, and where a use happened.
 
 Nothing here runs user code. Every attribute is read through the C-level
 descriptor of the built-in type that defines it (never through ``getattr`` on a
-user object), so properties, ``__getattr__`` and ``__module__`` descriptors of
-user classes are never invoked, and an object whose attribute access raises
-cannot disturb the trace.
+user object), and types are tested with ``issubclass(type(x), T)``, never
+``isinstance`` (which may read a user-defined ``__class__``). So properties,
+``__getattr__`` and ``__module__`` or ``__class__`` descriptors of user classes
+are never invoked, and an object whose attribute access raises cannot disturb
+the trace.
 """
 
 import sys
@@ -83,7 +85,7 @@ def module_of_globals(g):
     synthetic namespaces (``exec`` into a fresh dict, namedtuple's helpers) do
     not count. A module that renames itself (``_collections_abc`` sets
     ``__name__ = "collections.abc"``) is found through its ``__spec__``."""
-    if type(g) is not dict and not isinstance(g, dict):
+    if not issubclass(type(g), dict):
         return None
     name = _dict_get(g, "__name__")
     if type(name) is str and namespace_of(name) is g:
@@ -122,7 +124,7 @@ def _real_module_name(name):
     if type(name) is not str:
         return None
     mod = _modules.get(name)
-    if mod is None or not isinstance(mod, _ModuleType):
+    if mod is None or not issubclass(type(mod), _ModuleType):
         return None
     return name
 
@@ -148,7 +150,7 @@ def callable_home(obj):
         return callable_home(_method_func(obj))
     if t is _BuiltinType:
         owner = _builtin_self(obj)
-        if isinstance(owner, _ModuleType):
+        if issubclass(type(owner), _ModuleType):
             return module_of_globals(_module_dict(owner))
         home = _real_module_name(_builtin_module(obj))
         if home is not None:

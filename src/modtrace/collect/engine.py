@@ -50,7 +50,7 @@ class Session:
         modules = sys.modules
         for name, ctx, loc, by in self.attempts:
             mod = modules.get(name)
-            if name in self.trace.modules or (mod is not None and isinstance(mod, common._ModuleType)):
+            if name in self.trace.modules or (mod is not None and issubclass(type(mod), common._ModuleType)):
                 self.trace.record(name, IMPORTED, ctx, file=common.module_file(name), where=loc, by=by)
         self.attempts = []
 

@@ -49,9 +49,9 @@ class _PyHook:
                         codes[id(code)] = code
                 elif event == "c_call":
                     owner = _builtin_self(arg)
-                    key = (id(owner) if isinstance(owner, _ModuleType) else id(type(owner)), _builtin_name(arg))
+                    key = (id(owner) if issubclass(type(owner), _ModuleType) else id(type(owner)), _builtin_name(arg))
                     if key not in cfuncs and on_c_call(frame, arg):
-                        cfuncs[key] = owner if isinstance(owner, _ModuleType) else type(owner)
+                        cfuncs[key] = owner if issubclass(type(owner), _ModuleType) else type(owner)
             except RecursionError:
                 deferred.append((on_call, frame) if event == "call" else (on_c_call, frame, arg))
 
