@@ -26,6 +26,10 @@ usage: modtrace run [OPTIONS] SCRIPT [ARGS...]
        modtrace call [OPTIONS] MODULE:QUALNAME [--input JSON]...
        modtrace report [OPTIONS] TRACE.json
        modtrace combine TRACE.json... -o OUT.json
+       modtrace plan TRACE.json... [--format FORMAT] [-o FILE]
+       modtrace bundle TRACE.json... -o APP.pyz
+       modtrace why MODULE TRACE.json...
+       modtrace check TRACE.json... [--project pyproject.toml] [-r REQUIREMENTS.txt]...
        modtrace --version
 """
 
@@ -39,6 +43,14 @@ commands:
   call      import MODULE and call QUALNAME once per --input, and report the modules used
   report    render a trace saved with -o
   combine   merge traces saved by several runs into one
+  plan      what traced runs need: modules to intern, distributions to extern (pinned),
+            standard library, modules to mock (formats: text, json, requirements,
+            torch, pyinstaller)
+  bundle    write a zipapp of only what the runs used, and APP.requirements.txt;
+            verified by re-running the traced commands against it
+  why       the chain from the entry point that makes a module needed or mocked
+  check     declared dependencies (pyproject.toml, requirements files) against
+            the distributions the runs needed; exit status 1 when they differ
 
 options of run, call and report:
   -o, --output FILE     write the trace as JSON to FILE (also when the program fails)
@@ -53,7 +65,8 @@ patterns: '*' matches within one dotted segment, '**' any number of segments
 (shop.** matches shop and everything under it).
 
 The program's own output is left as it is: the report goes to stderr.
-The exit status is the program's.
+The exit status is the program's. 'modtrace COMMAND --help' describes the
+options of plan, bundle, why and check.
 """
 )
 

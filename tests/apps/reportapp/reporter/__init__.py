@@ -1,0 +1,3 @@
+"""reporter: the sample application of modtrace's packaging tests."""
+
+__version__ = "1.0"

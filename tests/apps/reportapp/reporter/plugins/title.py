@@ -1,0 +1,5 @@
+"""Title case."""
+
+
+def apply(text):
+    return text.title()

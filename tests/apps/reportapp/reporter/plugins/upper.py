@@ -1,0 +1,5 @@
+"""Upper case."""
+
+
+def apply(text):
+    return text.upper()
