@@ -1,6 +1,7 @@
 """Renderers: one module per output format, each with ``render(report) -> str``.
 
-The report is a :class:`modtrace.report.Report`.
+The report is a :class:`modtrace.report.Report`. A renderer may take keyword
+options (``html``: ``plan``); :func:`render` passes them on.
 """
 
 import importlib
@@ -12,13 +13,19 @@ FORMATS = {
     "requirements": "requirements",
     "dot": "dot",
     "mermaid": "mermaid",
+    "html": "html",
 }
 
 
-def render(report, fmt="text"):
+class RenderError(Exception):
+    """A renderer cannot use an input it was given (a plan file, ...); the
+    message is one line."""
+
+
+def render(report, fmt="text", **options):
     """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`)."""
     try:
         module = FORMATS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})") from None
-    return importlib.import_module(f"{__name__}.{module}").render(report)
+    return importlib.import_module(f"{__name__}.{module}").render(report, **options)
