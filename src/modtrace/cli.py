@@ -18,7 +18,7 @@ import sys
 
 PROG = "modtrace"
 
-FORMATS = ("text", "json", "requirements", "dot", "mermaid")
+FORMATS = ("text", "json", "requirements", "dot", "mermaid", "html")
 
 USAGE = """\
 usage: modtrace run [OPTIONS] SCRIPT [ARGS...]
@@ -54,8 +54,11 @@ commands:
 
 options of run, call and report:
   -o, --output FILE     write the trace as JSON to FILE (also when the program fails)
-  -f, --format FORMAT   the report's format: text (default), json, requirements, dot, mermaid
+  -f, --format FORMAT   the report's format: text (default), json, requirements, dot, mermaid,
+                        html (one page that works offline; it needs --report FILE, or for
+                        report, -o FILE)
   --report FILE         write the report to FILE instead of stderr
+  --plan PLAN.json      (html) show this packaging plan (modtrace plan --format json)
   --include PATTERN     keep only modules matching PATTERN, in the report and the
                         trace written by -o (repeatable)
   --exclude PATTERN     leave out modules matching PATTERN (repeatable)
@@ -83,6 +86,7 @@ class _Options:
         self.include = []
         self.exclude = []
         self.inputs = None
+        self.plan = None
         self.module = None
         self.positional = []
         self.rest = []
@@ -97,6 +101,7 @@ _VALUE_OPTIONS = {
     "--include": "include",
     "--exclude": "exclude",
     "--input": "input",
+    "--plan": "plan",
     "-m": "module",
 }
 
@@ -105,10 +110,10 @@ def _parse(command, args):
     """Parse the arguments of ``command``. ``run`` stops at the script (or
     ``-m MODULE``): what follows belongs to the program."""
     allowed = {
-        "run": {"output", "format", "report", "include", "exclude", "module"},
-        "call": {"output", "format", "report", "include", "exclude", "input"},
-        "report": {"output", "format", "report", "include", "exclude"},
-        "combine": {"output", "format", "report", "include", "exclude"},
+        "run": {"output", "format", "report", "include", "exclude", "module", "plan"},
+        "call": {"output", "format", "report", "include", "exclude", "input", "plan"},
+        "report": {"output", "format", "report", "include", "exclude", "plan"},
+        "combine": {"output", "format", "report", "include", "exclude", "plan"},
     }[command]
     opts = _Options()
     i = 0
@@ -261,6 +266,14 @@ def _check_common(opts):
         opts.format_given = True
     if opts.format not in FORMATS:
         raise UsageError(f"unknown format {opts.format!r} (choose from {', '.join(FORMATS)})")
+    if opts.format == "html" and opts.report is None:
+        raise UsageError("--format html writes a page to a file: give --report FILE")
+    if opts.plan is not None:
+        if opts.format != "html":
+            raise UsageError("--plan is shown by --format html only")
+        if not os.path.isfile(opts.plan):
+            raise UsageError(f"can't read the plan {opts.plan}: no such file")
+        opts.plan = os.path.abspath(opts.plan)
     keep = None
     if opts.include or opts.exclude:
         from .patterns import ModuleFilter, PatternError
@@ -373,7 +386,7 @@ def _finish(trace, opts, keep, status):
 
 
 def _emit(report, opts, keep, status, ReportError):
-    from .render import render
+    from .render import RenderError, render
 
     report = report.filtered(keep)
     failed = False
@@ -383,7 +396,12 @@ def _emit(report, opts, keep, status, ReportError):
         except ReportError as exc:
             _error(exc)
             failed = True
-    text = render(report, opts.format)
+    options = {"plan": opts.plan} if opts.format == "html" else {}
+    try:
+        text = render(report, opts.format, **options)
+    except RenderError as exc:
+        _error(exc)
+        return status or 2
     if opts.report is not None:
         from .trace import write_atomic
 
@@ -424,9 +442,14 @@ def _die_by_sigint():
 def _cmd_report(opts, argv):
     from .report import Report, ReportError
 
+    if opts.format == "html" and opts.report is None and opts.output is not None:
+        # the trace is already saved: for a page, -o names the page
+        opts.report, opts.output = opts.output, None
     keep = _check_common(opts)
     if len(opts.positional) != 1:
         raise UsageError("report: exactly one TRACE.json is needed")
+    if opts.report is not None and os.path.abspath(opts.positional[0]) == opts.report:
+        raise UsageError(f"report: the report would overwrite the trace {opts.positional[0]}")
     try:
         report = Report.load(opts.positional[0])
     except ReportError as exc:
