@@ -296,3 +296,16 @@ def test_bundle_bad_input_is_one_line(tmp_path, args, message):
     proc = modtrace("bundle", *args, cwd=tmp_path)
     assert proc.returncode in (1, 2)
     assert message in one_error_line(proc)
+
+
+def test_a_namespace_package_bundles(tmp_path):
+    """A first-party package without __init__.py: the zip's directory entry makes it."""
+    app = _program(tmp_path, **{"main.py": "from ns import mod\nprint(mod.f())\n"})
+    (app / "ns").mkdir()
+    (app / "ns" / "mod.py").write_text("def f():\n    return 'namespace ok'\n")
+    traced, pyz, proc = _trace_and_bundle(app)
+    assert proc.returncode == 0, proc.stderr
+    assert "ns/" in _names(pyz) and "ns/__init__.py" not in _names(pyz)
+    out = python(pyz, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == traced == "namespace ok\n"

@@ -71,7 +71,10 @@ class _Stub(_ModuleType):
 
 def stub(name):
     """Make module ``name``, being imported, a stub."""
-    sys.modules[name].__class__ = _Stub
+    module = sys.modules[name]
+    module.__class__ = _Stub
+    if _VERIFY is not None:
+        _real_path(module, name)
 
 
 # -- verification (cut from final bundles) ---------------------------------------------------
@@ -118,6 +121,20 @@ def _fetch_real(module, d, name, attr):
 _classes = {}  # id -> (module, name, class): the classes taken from stubs
 
 
+def _real_path(module, name):
+    """Let a stub package find the submodules it really has (a verification
+    run loads what is taken from stubs for real; the guard notes them)."""
+    import os
+
+    d = _ModuleType.__dict__["__dict__"].__get__(module)
+    origin = _VERIFY["origins"].get(name)
+    path = d.get("__path__")
+    if origin and path is not None and os.path.basename(origin).startswith("__init__."):
+        real = os.path.dirname(origin)
+        if real not in path:
+            path.append(real)
+
+
 def _load_real(module, d, name):
     import os
 
@@ -135,7 +152,7 @@ def _load_real(module, d, name):
     module.__class__ = _ModuleType
     d["__modtrace_real__"] = True
     d["__file__"] = origin
-    if is_package:
+    if is_package and os.path.dirname(origin) not in (d.get("__path__") or []):
         d["__path__"] = list(d.get("__path__") or []) + [os.path.dirname(origin)]
     _record("loaded", name)
     spec.loader.exec_module(module)

@@ -196,7 +196,14 @@ def write_zip(path, files, shebang="/usr/bin/env python3"):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(b"#!" + shebang.encode() + b"\n")
+            # directory entries too: zipimport finds a namespace package (a
+            # directory without __init__.py) only by its entry
+            dirs = {arc.rsplit("/", i)[0] + "/" for arc in files for i in range(1, arc.count("/") + 1)}
             with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+                for arc in sorted(dirs):
+                    info = zipfile.ZipInfo(arc, _DATE)
+                    info.external_attr = (0o40755 << 16) | 0x10
+                    zf.writestr(info, b"")
                 for arc in sorted(files):
                     info = zipfile.ZipInfo(arc, _DATE)
                     info.compress_type = zipfile.ZIP_DEFLATED
@@ -314,10 +321,11 @@ def verify_once(plan, workdir, cwd, timeout):
             traces.append(Report.load(out))
         except ReportError:
             pass
-    forced = set()
+    forced, missing = set(), set()
     try:
         with open(record, encoding="utf-8") as f:
             lines = f.read().splitlines()
+        os.unlink(record)
     except OSError:
         lines = []
     for line in lines:
@@ -326,6 +334,10 @@ def verify_once(plan, workdir, cwd, timeout):
             forced.add(fields[1])
         elif fields[0] == "subclassed" and len(fields) >= 2:
             forced.add(fields[1])
+        elif fields[0] == "missing" and len(fields) >= 2:
+            missing.add(fields[1])
+    for run in runs:
+        run["missing"] = sorted(missing)
     return traces, forced, runs
 
 
@@ -381,6 +393,11 @@ def verify(reports, plan, cwd=None, timeout=300, log=None):
             if rounds >= MAX_ROUNDS:
                 warnings.append(f"the plan still changed after {rounds} verification rounds; it may be incomplete")
                 break
+    lacking = sorted({m for run in runs for m in run.get("missing", ()) if m in plan.needed and plan.is_interned_kind(m)})
+    if lacking:
+        warnings.append(
+            "the bundle could not provide " + ", ".join(lacking) + ": the verification runs loaded them from where they were traced"
+        )
     for run in runs:
         if run["expected"] is not None and run["status"] != run["expected"]:
             tail = " | ".join(run["stderr"].strip().splitlines()[-3:])

@@ -85,11 +85,14 @@ def _write_or_print(text, output):
         return 0
     from ..trace import write_atomic
 
+    from .bundle import _readable
+
     try:
         write_atomic(output, text)
     except OSError as exc:
         _error(f"can't write {output}: {exc.strerror or exc}")
         return 1
+    _readable(output)
     return 0
 
 

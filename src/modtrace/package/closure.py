@@ -272,6 +272,14 @@ class _Recorder:
                 g = f.f_globals
                 mod = g.get("__name__") if type(g) is dict else None
                 if type(mod) is str and (mod in _MACHINERY or _own(mod)):
+                    if f.f_code.co_name == "_find_and_load":
+                        # an outer import in progress with no Python frame of
+                        # its own in between: a compiled module (Cython,
+                        # mypyc) importing from its initialization
+                        outer = f.f_locals.get("name")
+                        if type(outer) is str and outer != name:
+                            self.note(outer, name, None)
+                            return None
                     f = f.f_back
                     continue
                 break

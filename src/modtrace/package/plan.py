@@ -420,6 +420,7 @@ def make_plan(reports, closure=True, extra=(), force_needed=(), python=None, tim
         if name not in infos:
             env = env or Environment()
             infos[name] = env.classify(name, union[name].file)
+    _classify_entry(plan, union, infos)
     plan.infos = infos
     for name in union.names():
         if union[name].file:
@@ -429,7 +430,7 @@ def make_plan(reports, closure=True, extra=(), force_needed=(), python=None, tim
         if rec.file:
             plan.files[name] = rec.file
 
-    _build_graph(plan, union, clo)
+    _build_graph(plan, union, clo, [*(r.trace for r in reports), *extra])
     _decide(plan, union, set(force_needed))
     if plan.python and plan.python.count(".") >= 1:
         here = ".".join(str(v) for v in sys.version_info[:2])
@@ -439,6 +440,18 @@ def make_plan(reports, closure=True, extra=(), force_needed=(), python=None, tim
                 "the standard library's modules may differ"
             )
     return plan
+
+
+def _classify_entry(plan, union, infos):
+    """``-m MODULE`` of an installed distribution (``-m black``): the entry
+    point is that distribution's code, extern like the rest of it."""
+    main = union.get("__main__")
+    names = {entry_module_name(e) for e in plan.entries}
+    if main is None or not main.file or len(names) != 1 or None in names:
+        return
+    info = Environment().classify(names.pop(), main.file)
+    if info.kind == THIRD_PARTY and info.distribution is not None:
+        infos["__main__"] = info
 
 
 def _add_trace(union, other):
@@ -500,13 +513,16 @@ def entry_module_name(entry):
     return name
 
 
-def _build_graph(plan, union, clo):
+def _build_graph(plan, union, clo, traces):
     graph = plan.graph
+    # the first use of each module in each trace (a union keeps only one)
+    for trace in traces:
+        for name, rec in trace.modules.items():
+            fu = rec.first_use
+            if fu is not None and fu.by and name in union.modules:
+                graph.add(Edge(fu.by, name, fu.kind, fu.file, fu.line, fu.function, "trace"))
     for name in union.names():
         rec = union[name]
-        fu = rec.first_use
-        if fu is not None and fu.by:
-            graph.add(Edge(fu.by, name, fu.kind, fu.file, fu.line, fu.function, "trace"))
         for by in rec.used_by:
             graph.add(Edge(by, name, "used", source="trace"))
     if clo is not None:
@@ -519,7 +535,7 @@ def _build_graph(plan, union, clo):
     entry_names = {entry_module_name(e) for e in plan.entries}
     entry_names.discard(None)
     for name in union.names():
-        if not plan.is_interned_kind(name):
+        if name != "__main__" and not plan.is_interned_kind(name):
             continue
         file = plan.files.get(name)
         as_name = name
@@ -629,8 +645,8 @@ def _decide(plan, union, forced):
         for used, edge in sorted(graph.uses(name).items()):
             if used in executing or used in mock or used not in union.modules:
                 continue
-            if edge.how not in ("imported", "used"):
-                continue
+            if edge.how != "imported":
+                continue  # a call or a run of its code elsewhere is no import from here
             if provided(used):
                 continue
             mock[used] = Reason(IMPORTED_BY, name)

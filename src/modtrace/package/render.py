@@ -201,7 +201,8 @@ def render_torch(plan):
     tops = set()
     for d in plan.extern():
         for m in d["modules"]:
-            tops.add(m.partition(".")[0])
+            if m != "__main__":
+                tops.add(m.partition(".")[0])
     for name in universe:
         if name.partition(".")[0] in tops:
             extern_modules.add(name)
