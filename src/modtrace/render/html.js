@@ -154,7 +154,7 @@
         const n = count((m) => planOf(m.name) === d);
         if (n) planCards.push(card(n, d, "plan: " + d, () => showModules({ plan: d }), PLAN_COLORS[d]));
       }
-      cards.append(cardGroup("packaging plan", planCards));
+      cards.append(cardGroup(PLAN.computed ? "packaging plan (estimated from this trace)" : "packaging plan", planCards));
     }
 
     // distributions
@@ -186,7 +186,7 @@
   const table = $("module-table");
   const tbody = table.tBodies[0];
   const ROWS = new Map(); // name -> tr
-  const sortState = { key: "name", dir: 1 };
+  const sortState = { key: "kind", dir: 1 }; // the program's own modules first
 
   function usesText(m) { return m.uses.join(", "); }
   function contextsText(m) {

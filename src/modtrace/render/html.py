@@ -171,10 +171,12 @@ def plan_data(report, plan=None):
         source = "plan given"
     if plan is None and isinstance(report.trace.extra.get("plan"), dict):
         plan, source = report.trace.extra["plan"], "plan stored in the trace"
+    computed = False
     if plan is None:
         plan = _computed_plan(report)
         if plan is None:
             return None
+        computed = True
         source = "computed from this trace alone, without the import closure: `modtrace plan` gives the exact plan"
     if not isinstance(plan, dict):
         raise PlanFileError("the plan is not a JSON object")
@@ -182,6 +184,7 @@ def plan_data(report, plan=None):
         plan = plan["plan"]
     out = normalize_plan(report, plan)
     out["source"] = source
+    out["computed"] = computed
     if not out["decisions"] and not out["notes"]:
         raise PlanFileError("the plan names none of the trace's modules (is it a modtrace plan?)")
     return out
@@ -388,8 +391,8 @@ _TEMPLATE = """<!DOCTYPE html>
   <div class="tablewrap">
   <table id="module-table" class="modules">
     <thead><tr>
-      <th data-key="name" aria-sort="ascending"><button type="button">module</button></th>
-      <th data-key="kind"><button type="button">kind</button></th>
+      <th data-key="name"><button type="button">module</button></th>
+      <th data-key="kind" aria-sort="ascending"><button type="button">kind</button></th>
       <th data-key="dist"><button type="button">distribution</button></th>
       <th data-key="when"><button type="button">when</button></th>
       <th data-key="uses"><button type="button">how used</button></th>
