@@ -279,7 +279,7 @@ def test_a_trace_of_a_callable_does_not_bundle(tmp_path):
     trace = tmp_path / "t.json"
     assert modtrace("call", "-o", trace, "json:dumps", "--input", "[1]").returncode == 0
     proc = modtrace("bundle", trace, "-o", tmp_path / "x.pyz")
-    assert "a bundle needs traces of `modtrace run` (a script or -m MODULE), not of a callable program" in one_error_line(proc)
+    assert "a bundle needs traces of `modtrace run` (a script or -m MODULE), these are of a callable" in one_error_line(proc)
 
 
 @pytest.mark.parametrize(

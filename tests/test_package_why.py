@@ -120,3 +120,20 @@ def test_why_bad_input_is_one_line(tmp_path, args, message):
     proc = modtrace("why", *args, cwd=tmp_path)
     assert proc.returncode in (1, 2)
     assert message in one_error_line(proc)
+
+
+def test_why_in_a_trace_of_a_callable_starts_from_the_first_use(tmp_path):
+    """A trace made with the library (no entry point): the chain is the first use."""
+    import json
+
+    from modtrace import trace
+
+    path = tmp_path / "t.json"
+    trace(json.dumps, [([1],)]).save(path)
+    proc = modtrace("why", "json.encoder", path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "json.encoder is needed: used at run time (standard library)"
+    words = lines[1].split()
+    assert words[:2] == ["json.encoder", "first"] and words[2] in ("called", "executed") and words[3] == "by"
+    assert "json/__init__.py:" in lines[1] and lines[1].endswith(" in dumps")

@@ -78,8 +78,8 @@ def check_entries(plan):
                 "a bundle has one entry point"
             )
     if first.kind not in ("script", "module"):
-        what = first.kind or "unknown"
-        raise BundleError(f"a bundle needs traces of `modtrace run` (a script or -m MODULE), not of a {what} program")
+        what = f"a {first.kind}" if first.kind else "code that `modtrace run` did not run"
+        raise BundleError(f"a bundle needs traces of `modtrace run` (a script or -m MODULE), these are of {what}")
     if first.kind == "script" and not first.file:
         raise BundleError("the traces do not name the file of the script they ran")
     return first

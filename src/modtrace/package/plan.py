@@ -570,7 +570,7 @@ def _decide(plan, union, forced):
                     active_in.setdefault(ctx, set()).add(name)
     needed = plan.needed
     queue = []
-    if "__main__" in union.modules or plan.entries:
+    if "__main__" in union.modules:
         queue.append(("__main__", Reason(ENTRY)))
     for e in plan.entries:
         if e.kind == "callable" and e.module:

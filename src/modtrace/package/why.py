@@ -90,8 +90,8 @@ def _chain(plan, name, seen=None):
     reason = plan.needed.get(name)
     if name == "__main__" or reason is None or reason.kind == ENTRY:
         if name == "__main__":
-            return [Step("__main__", note=f"the entry point, {_shown(plan.entry.file)}")]
-        return [Step(name, note="the entry point")]
+            return _root(plan)
+        return [Step(name, note="the traced entry point")]
     if reason.kind == IMPORT:
         steps = _chain(plan, reason.via, seen)
         edge = plan.graph.edge(reason.via, name)
@@ -116,10 +116,27 @@ def _chain(plan, name, seen=None):
     if edges is None:
         edges = _path(plan, name, set(plan.trace.modules))
     if edges is None:
-        return _chain(plan, "__main__", seen) + [Step(name, note="how it was reached was not recorded")]
+        return _root(plan) + [Step(name, note=_first_use_note(plan, name))]
     steps = [Step("__main__", note=f"the entry point, {_shown(plan.entry.file)}")]
     steps += [Step(e.used, e) for e in edges]
     return steps
+
+
+def _root(plan):
+    """The first step of a chain: the entry point, when the traces ran one."""
+    if "__main__" in plan.trace.modules:
+        return [Step("__main__", note=f"the entry point, {_shown(plan.entry.file)}")]
+    return []
+
+
+def _first_use_note(plan, name):
+    rec = plan.trace.get(name)
+    fu = rec.first_use if rec is not None else None
+    if fu is None or not fu.file:
+        return "how it was reached was not recorded"
+    by = f" by {fu.by}" if fu.by else ""
+    ctx = "" if fu.context is None else f", while {fu.context} was being imported"
+    return f"first {fu.kind}{by} at {_shown(fu.file)}:{fu.line} in {fu.function}{ctx}"
 
 
 def explain(plan, name):
@@ -174,11 +191,11 @@ def _mock_chain(plan, name):
 
 def _path_steps(plan, name):
     edges = _path(plan, name, set(plan.executing) | set(plan.needed))
-    steps = [Step("__main__", note=f"the entry point, {_shown(plan.entry.file)}")]
+    steps = _root(plan)
     if edges:
         steps += [Step(e.used, e) for e in edges]
     elif name != "__main__":
-        steps.append(Step(name, note="how it was reached was not recorded"))
+        steps.append(Step(name, note=_first_use_note(plan, name)))
     return steps
 
 
