@@ -9,7 +9,6 @@ import pytest
 from _package import app_env
 from modtrace.classify import ModuleInfo
 from modtrace.package.plan import make_plan
-from modtrace.package.render import render
 from modtrace.report import Report
 from modtrace.trace import Trace
 

@@ -42,7 +42,7 @@ import os
 import sys
 
 from ..classify import FIRST_PARTY, MAIN, STDLIB, THIRD_PARTY, Environment, ModuleInfo
-from ..trace import CALLED, EXECUTED, IMPORTED, RUN_TIME, Trace
+from ..trace import CALLED, EXECUTED, RUN_TIME, Trace
 
 SCHEMA = "modtrace.plan/1"
 
