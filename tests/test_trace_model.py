@@ -95,3 +95,18 @@ def test_save_is_atomic(tmp_path):
     sample().save(path)
     assert Trace.load(path) == sample()
 
+
+
+def test_saved_files_get_the_usual_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        new = tmp_path / "new.json"
+        sample().save(new)
+        assert new.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.json"
+        kept.write_text("{}")
+        kept.chmod(0o640)
+        sample().save(kept)
+        assert kept.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
