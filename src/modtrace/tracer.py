@@ -1,6 +1,7 @@
 """The public tracing API: :class:`Tracer`, :func:`trace` and the drop-in
 :func:`trace_dependencies`."""
 
+import os
 import sys
 
 from .collect.engine import ENGINE, Session
@@ -108,4 +109,10 @@ _META = {
 
 
 def _meta():
-    return dict(_META)
+    meta = dict(_META)
+    meta["executable"] = sys.executable
+    try:
+        meta["cwd"] = os.getcwd()
+    except OSError:  # the directory was removed
+        pass
+    return meta
