@@ -437,3 +437,41 @@ def test_a_program_that_takes_the_profile_hook_is_told(lib):
     t = modtrace.trace(traced)
     assert any("replaced the profile function" in w for w in t.meta["warnings"])
     assert "warnings" not in modtrace.trace(lib.work, [(1,)]).meta
+
+
+def test_a_thread_running_before_the_trace_is_traced_and_keeps_its_profiler(lib):
+    """A thread that was already running (with its own profile function) is
+    traced, and has its profile function back afterwards (3.10/3.11: the C hook
+    is installed in every thread; 3.12+: sys.monitoring sees every thread)."""
+    calls = []
+
+    def prof(frame, event, arg):
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    go, worked, again, finished = (threading.Event() for _ in range(4))
+    result = {}
+
+    def loop():
+        sys.setprofile(prof)
+        go.wait()
+        lib.work(1)
+        worked.set()
+        again.wait()
+        del calls[:]
+        _after_marker()
+        result["profile"] = sys.getprofile()
+        sys.setprofile(None)
+        finished.set()
+
+    th = threading.Thread(target=loop)
+    th.start()
+    with modtrace.Tracer() as tracer:
+        go.set()
+        assert worked.wait(10)
+    again.set()
+    assert finished.wait(10)
+    th.join()
+    assert lib.__name__ in tracer.trace
+    assert result["profile"] is prof
+    assert "_after_marker" in calls

@@ -285,7 +285,6 @@ def test_work_in_threads_started_during_the_trace(mods):
     assert "threading" in t
 
 
-@pytest.mark.skipif(PROFILE_BACKEND, reason="sys.setprofile cannot reach threads that already run (3.10/3.11)")
 def test_work_in_threads_that_already_ran(mods):
     mods.write(worker="def work():\n    return 1\n")
     worker = mods.load("worker")

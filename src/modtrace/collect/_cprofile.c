@@ -91,6 +91,57 @@ ptrset_clear(PtrSet *s)
     s->used = 0;
 }
 
+/* ---- saving and restoring a thread's profile function -------------------- */
+
+static const char *CAPSULE_NAME = "modtrace.profilefunc";
+
+/* What a thread's profile function is, as (capsule of the C function, object),
+   or None. */
+static PyObject *
+profile_of(PyThreadState *ts)
+{
+    if (ts->c_profilefunc == NULL)
+        Py_RETURN_NONE;
+    PyObject *cap = PyCapsule_New((void *)ts->c_profilefunc, CAPSULE_NAME, NULL);
+    if (cap == NULL)
+        return NULL;
+    PyObject *obj = ts->c_profileobj ? ts->c_profileobj : Py_None;
+    PyObject *res = PyTuple_Pack(2, cap, obj);
+    Py_DECREF(cap);
+    return res;
+}
+
+/* Give thread `ts` back the profile function profile_of() described. */
+static int
+restore_profile(PyThreadState *ts, PyObject *saved)
+{
+    if (saved == Py_None)
+        return _PyEval_SetProfile(ts, NULL, NULL);
+    if (!PyTuple_Check(saved) || PyTuple_GET_SIZE(saved) != 2) {
+        PyErr_SetString(PyExc_TypeError, "set_profile() takes what get_profile() returned");
+        return -1;
+    }
+    Py_tracefunc func = (Py_tracefunc)PyCapsule_GetPointer(PyTuple_GET_ITEM(saved, 0), CAPSULE_NAME);
+    if (func == NULL)
+        return -1;
+    PyObject *obj = PyTuple_GET_ITEM(saved, 1);
+    return _PyEval_SetProfile(ts, func, obj == Py_None ? NULL : obj);
+}
+
+static PyObject *
+get_profile(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return profile_of(PyThreadState_Get());
+}
+
+static PyObject *
+set_profile(PyObject *module, PyObject *saved)
+{
+    if (restore_profile(PyThreadState_Get(), saved) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* ---- the hook object ------------------------------------------------------- */
 
 typedef struct {
@@ -100,6 +151,8 @@ typedef struct {
     PyObject *keep;       /* list: keeps retired code objects alive */
     PyObject *deferred;   /* list: (on_call, frame) or (on_c_call, frame, func)
                              that hit the recursion limit, for Python to handle later */
+    PyObject *saved;      /* dict: thread id -> the profile function the hook
+                             replaced in that thread (see install_others) */
     PtrSet codes;         /* retired code objects */
     PtrSet cfuncs;        /* retired C functions, by their PyMethodDef */
     int active;
@@ -131,9 +184,26 @@ hook_profile(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
 {
     HookObject *h = (HookObject *)self;
     if (!h->active) {
-        /* The last trace stopped: leave this thread (a thread started during
-           the trace that outlived it). */
-        PyEval_SetProfile(NULL, NULL);
+        /* The last trace stopped: leave this thread (one started during the
+           trace, or one that was running when it started), giving it back
+           the profile function it had then, if any. */
+        PyObject *key = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+        PyObject *prev = key ? PyDict_GetItemWithError(h->saved, key) : NULL;
+        Py_XINCREF(prev);
+        if (prev != NULL)
+            PyDict_DelItem(h->saved, key);
+        Py_XDECREF(key);
+        PyErr_Clear();
+        PyThreadState *ts = PyThreadState_Get();
+        if (prev == NULL || restore_profile(ts, prev) < 0) {
+            PyErr_Clear();
+            _PyEval_SetProfile(ts, NULL, NULL);
+            PyErr_Clear();
+        }
+        Py_XDECREF(prev);
+        /* The profile function given back gets this event too. */
+        if (ts->c_profilefunc != NULL && ts->c_profilefunc != hook_profile)
+            return ts->c_profilefunc(ts->c_profileobj, frame, what, arg);
         return 0;
     }
     if (what == PyTrace_CALL) {
@@ -179,6 +249,11 @@ Hook_init(HookObject *self, PyObject *args, PyObject *kwds)
         return -1;
     Py_INCREF(deferred);
     Py_XSETREF(self->deferred, deferred);
+    if (self->saved == NULL) {
+        self->saved = PyDict_New();
+        if (self->saved == NULL)
+            return -1;
+    }
     Py_INCREF(on_call);
     Py_XSETREF(self->on_call, on_call);
     Py_INCREF(on_c_call);
@@ -199,6 +274,7 @@ Hook_traverse(HookObject *self, visitproc visit, void *arg)
     Py_VISIT(self->on_c_call);
     Py_VISIT(self->keep);
     Py_VISIT(self->deferred);
+    Py_VISIT(self->saved);
     return 0;
 }
 
@@ -209,6 +285,7 @@ Hook_clear_refs(HookObject *self)
     Py_CLEAR(self->on_c_call);
     Py_CLEAR(self->keep);
     Py_CLEAR(self->deferred);
+    Py_CLEAR(self->saved);
     return 0;
 }
 
@@ -236,6 +313,31 @@ static PyObject *
 Hook_install(HookObject *self, PyObject *Py_UNUSED(ignored))
 {
     PyEval_SetProfile(hook_profile, (PyObject *)self);
+    Py_RETURN_NONE;
+}
+
+/* Install the hook in every other thread of the interpreter (those that were
+   running before the trace started), remembering what each had. */
+static PyObject *
+Hook_install_others(HookObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyThreadState *me = PyThreadState_Get();
+    PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp);
+    for (; ts != NULL; ts = PyThreadState_Next(ts)) {
+        if (ts == me || ts->c_profileobj == (PyObject *)self)
+            continue;
+        PyObject *key = PyLong_FromUnsignedLong(ts->thread_id);
+        PyObject *prev = key ? profile_of(ts) : NULL;
+        if (prev == NULL || PyDict_SetItem(self->saved, key, prev) < 0) {
+            Py_XDECREF(key);
+            Py_XDECREF(prev);
+            return NULL;
+        }
+        Py_DECREF(key);
+        Py_DECREF(prev);
+        if (_PyEval_SetProfile(ts, hook_profile, (PyObject *)self) < 0)
+            return NULL;
+    }
     Py_RETURN_NONE;
 }
 
@@ -268,6 +370,8 @@ Hook_get_size(HookObject *self, void *closure)
 static PyMethodDef Hook_methods[] = {
     {"forget", (PyCFunction)Hook_forget, METH_NOARGS, "Forget every retired location."},
     {"install", (PyCFunction)Hook_install, METH_NOARGS, "Make this the profile function of the current thread."},
+    {"install_others", (PyCFunction)Hook_install_others, METH_NOARGS,
+     "Make this the profile function of every other thread (each gets its own back when the hook goes inactive)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -291,44 +395,6 @@ static PyTypeObject HookType = {
     .tp_methods = Hook_methods,
     .tp_getset = Hook_getset,
 };
-
-/* ---- saving and restoring a thread's profile function -------------------- */
-
-static const char *CAPSULE_NAME = "modtrace.profilefunc";
-
-static PyObject *
-get_profile(PyObject *module, PyObject *Py_UNUSED(ignored))
-{
-    PyThreadState *ts = PyThreadState_Get();
-    if (ts->c_profilefunc == NULL)
-        Py_RETURN_NONE;
-    PyObject *cap = PyCapsule_New((void *)ts->c_profilefunc, CAPSULE_NAME, NULL);
-    if (cap == NULL)
-        return NULL;
-    PyObject *obj = ts->c_profileobj ? ts->c_profileobj : Py_None;
-    PyObject *res = PyTuple_Pack(2, cap, obj);
-    Py_DECREF(cap);
-    return res;
-}
-
-static PyObject *
-set_profile(PyObject *module, PyObject *saved)
-{
-    if (saved == Py_None) {
-        PyEval_SetProfile(NULL, NULL);
-        Py_RETURN_NONE;
-    }
-    if (!PyTuple_Check(saved) || PyTuple_GET_SIZE(saved) != 2) {
-        PyErr_SetString(PyExc_TypeError, "set_profile() takes what get_profile() returned");
-        return NULL;
-    }
-    Py_tracefunc func = (Py_tracefunc)PyCapsule_GetPointer(PyTuple_GET_ITEM(saved, 0), CAPSULE_NAME);
-    if (func == NULL)
-        return NULL;
-    PyObject *obj = PyTuple_GET_ITEM(saved, 1);
-    PyEval_SetProfile(func, obj == Py_None ? NULL : obj);
-    Py_RETURN_NONE;
-}
 
 static PyMethodDef module_methods[] = {
     {"get_profile", get_profile, METH_NOARGS, "The current thread's profile function, as an opaque value."},

@@ -1,15 +1,21 @@
-"""The Python 3.10/3.11 backend: a profile hook (``sys.setprofile`` and
-``threading.setprofile`` for threads started during the trace).
+"""The Python 3.10/3.11 backend: a profile hook in every thread.
 
 The hook itself is C (``_cprofile.Hook``): it calls into Python only the first
 time it sees a code object ('call' events, which also mark each resumption of a
 generator or coroutine) or a C function ('c_call' events), and skips what was
-retired with a pointer-set lookup. Without a compiler at install time the same
-logic runs as a pure Python hook: the same results, several times slower.
+retired with a pointer-set lookup. It is installed in the tracing thread, in
+every thread already running (``Hook.install_others``, the same thing 3.12's
+``threading.setprofile_all_threads`` does), and, through
+``threading.setprofile``, in threads started during the trace.
 
-The profile functions of the thread that starts a trace and of ``threading``
-are saved when the trace starts and restored when it stops, exactly (with the C
-hook also a profiler installed from C, such as cProfile).
+The profile functions of the tracing thread and of ``threading`` are saved
+when the trace starts and restored when it stops, exactly (also a profiler
+installed from C, such as cProfile); the other threads get theirs back at their
+next event after the last trace stopped.
+
+Without a compiler at install time the same logic runs as a pure Python hook
+(the tracing thread and threads started during the trace only): the same
+results otherwise, several times slower.
 """
 
 import _thread
@@ -126,6 +132,8 @@ class ProfileBackend:
         self._threading_saved = getattr(threading, "getprofile", lambda: None)()
         hook.active = True
         threading.setprofile(thread_start)
+        if _cprofile is not None:
+            hook.install_others()  # threads that were running already
 
     def reset(self):
         self.hook.forget()
