@@ -18,7 +18,7 @@ import sys
 
 PROG = "modtrace"
 
-FORMATS = ("text", "json", "requirements", "dot", "mermaid", "html")
+FORMATS = ("text", "json", "requirements", "dot", "mermaid", "html", "tests")
 
 USAGE = """\
 usage: modtrace run [OPTIONS] SCRIPT [ARGS...]
@@ -30,6 +30,7 @@ usage: modtrace run [OPTIONS] SCRIPT [ARGS...]
        modtrace bundle TRACE.json... -o APP.pyz
        modtrace why MODULE TRACE.json...
        modtrace check TRACE.json... [--project pyproject.toml] [-r REQUIREMENTS.txt]...
+       modtrace tests-using PATTERN... TRACE.json
        modtrace --version
 """
 
@@ -51,12 +52,16 @@ commands:
   why       the chain from the entry point that makes a module needed or mocked
   check     declared dependencies (pyproject.toml, requirements files) against
             the distributions the runs needed; exit status 1 when they differ
+  tests-using  the tests that used a module, from a trace of pytest --modtrace=FILE
 
 options of run, call and report:
   -o, --output FILE     write the trace as JSON to FILE (also when the program fails)
   -f, --format FORMAT   the report's format: text (default), json, requirements, dot, mermaid,
                         html (one page that works offline; it needs --report FILE, or for
-                        report, -o FILE)
+                        report, -o FILE), tests (the per-test view of a trace written
+                        by pytest --modtrace=FILE)
+  --subprocesses        (run, call) also trace the Python processes the program starts
+                        (subprocess, os.exec*, multiprocessing) and merge what they used
   --report FILE         write the report to FILE instead of stderr
   --plan PLAN.json      (html) show this packaging plan (modtrace plan --format json)
   --include PATTERN     keep only modules matching PATTERN, in the report and the
@@ -88,6 +93,7 @@ class _Options:
         self.inputs = None
         self.plan = None
         self.module = None
+        self.subprocesses = False
         self.positional = []
         self.rest = []
 
@@ -125,6 +131,9 @@ def _parse(command, args):
             break
         if arg in ("-h", "--help"):
             raise _Help()
+        if arg == "--subprocesses" and command in ("run", "call"):
+            opts.subprocesses = True
+            continue
         if arg.startswith("-") and arg != "-":
             name, value = arg, None
             if arg.startswith("--") and "=" in arg:
@@ -359,11 +368,21 @@ def _parse_input(text, n):
 def _run_program(program, opts, keep, argv):
     from . import runner
 
+    follower = None
+    if opts.subprocesses:
+        from .subproc import Follower
+
+        follower = Follower().start()
     try:
         result = program.run()
     except runner.ProgramError as exc:
         _error(exc)
         return exc.status
+    finally:
+        if follower is not None:
+            follower.stop()
+    if follower is not None:
+        follower.merge_into(result.trace)
     # The program is over: from here on modtrace may import what it likes.
     # Its output comes first, as it would when Python exits.
     for stream in (sys.stdout, sys.stderr):

@@ -23,11 +23,17 @@ class Tracer:
     it stopped; each run gives a new :class:`~modtrace.trace.Trace`. Tracers
     nest and may run in several threads at once: each sees everything that ran
     while it was active.
+
+    With ``subprocesses=True`` the Python processes started while it is active
+    (subprocess, os.exec*, multiprocessing, os.fork) are traced too, and their
+    modules merged into :attr:`trace` when it stops (see :mod:`modtrace.subproc`).
     """
 
-    def __init__(self):
+    def __init__(self, subprocesses=False):
         self.trace = None
         self._session = None
+        self.subprocesses = subprocesses
+        self._children = None
 
     @property
     def active(self):
@@ -38,7 +44,17 @@ class Tracer:
             raise RuntimeError("this Tracer is already started")
         session = Session()
         session.trace.meta.update(_meta())
-        ENGINE.start(session)
+        if self.subprocesses:
+            from .subproc import Follower
+
+            self._children = Follower().start()
+        try:
+            ENGINE.start(session)
+        except BaseException:
+            children, self._children = self._children, None
+            if children is not None:
+                children.stop()
+            raise
         self._session = session
         return self
 
@@ -48,9 +64,19 @@ class Tracer:
         if session is None:
             raise RuntimeError("this Tracer is not started")
         self._session = None
-        ENGINE.stop(session)
-        self.trace = session.trace
+        try:
+            ENGINE.stop(session)
+        finally:
+            self.trace = session.trace
+            self._stop_children()
         return self.trace
+
+    def _stop_children(self):
+        children, self._children = self._children, None
+        if children is not None:
+            children.stop()
+            if self.trace is not None:
+                children.merge_into(self.trace)
 
     def note_entry(self, func):
         """Record ``func`` as called: the traced callable itself is a use of
@@ -75,13 +101,14 @@ class Tracer:
         return False
 
 
-def trace(callable, inputs=((),)):
+def trace(callable, inputs=((),), subprocesses=False):
     """Call ``callable(*inp)`` for each tuple ``inp`` of ``inputs`` under a
-    tracer and return the :class:`~modtrace.trace.Trace` of all the calls.
+    tracer and return the :class:`~modtrace.trace.Trace` of all the calls
+    (and, with ``subprocesses=True``, of the Python processes they started).
 
     An exception from the callable propagates unchanged, after the tracer has
     been removed."""
-    tracer = Tracer()
+    tracer = Tracer(subprocesses=subprocesses)
     tracer.start()
     try:
         tracer.note_entry(callable)
