@@ -157,6 +157,9 @@ class Report:
         trace.meta = _base_meta()
         trace.meta["combined"] = [r.trace.meta for r in reports]
         trace.extra.pop("loaded_unused", None)
+        from .testmap import combine_extra
+
+        combine_extra(trace, [r.trace for r in reports])
         infos = {}
         unused = set()
         for r in reports:

@@ -14,6 +14,7 @@ FORMATS = {
     "dot": "dot",
     "mermaid": "mermaid",
     "html": "html",
+    "tests": "tests",
 }
 
 

@@ -81,7 +81,18 @@ def render(report):
                                  break_on_hyphens=False))
     else:
         out.append("  (none)")
+    out.extend(_tests_note(trace))
     return "\n".join(out) + "\n"
+
+
+def _tests_note(trace):
+    """A trace of a test suite (pytest --modtrace) has a per-test map: say so."""
+    tests = trace.extra.get("tests")
+    if not isinstance(tests, dict):
+        return []
+    n = len(tests)
+    return ["", f"per-test map: {n} test{'s' if n != 1 else ''} (see `modtrace report -f tests` and "
+            "`modtrace tests-using MODULE TRACE.json`)"]
 
 
 def _headline(report):
