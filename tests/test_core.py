@@ -652,3 +652,43 @@ def test_a_module_that_renames_itself_is_found_by_its_spec(mods):
     mods.write(renamed='__name__ = "somewhere.else"\ndef f():\n    return 1\n')
     renamed = mods.load("renamed")
     assert names(renamed.f) == [mods.name("renamed")]
+
+
+def test_light_tracers_nested_in_a_full_one(mods):
+    """What the pytest plugin does: one full tracer, a light one per test. Each
+    light one sees every module its block used, also those seen before."""
+    mods.write(
+        a="def f():\n    return 1\n",
+        b="def g():\n    return 2\n",
+        late="def h():\n    return 3\n",
+    )
+    a, b = mods.load("a"), mods.load("b")
+    results = []
+    with modtrace.Tracer() as outer:
+        for block in ([a.f], [a.f, b.g], [b.g], ["late"], [a.f]):
+            with modtrace.Tracer(light=True) as inner:
+                for fn in block:
+                    if fn == "late":
+                        __import__(mods.prefix + "late").h()
+                    else:
+                        fn()
+            results.append(inner.trace)
+    # (importing runs other code too: the finders on sys.meta_path, pytest's one)
+    assert [{n for n in t.names() if n.startswith(mods.prefix)} for t in results] == [
+        {mods.name("a")},
+        {mods.name("a"), mods.name("b")},
+        {mods.name("b")},
+        {mods.name("late")},
+        {mods.name("a")},
+    ]
+    late = results[3][mods.name("late")]
+    assert late.uses >= {IMPORTED, EXECUTED}
+    assert results[0][mods.name("a")].first_use.file is None  # light: no locations
+    assert {mods.name("a"), mods.name("b"), mods.name("late")} <= set(outer.trace.names())
+    # a full tracer started after light ones still gets everything, with locations
+    with modtrace.Tracer() as outer:
+        with modtrace.Tracer(light=True):
+            a.f()
+        with modtrace.Tracer() as full:
+            a.f()
+    assert full.trace[mods.name("a")].first_use.file is not None

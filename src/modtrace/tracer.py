@@ -24,15 +24,21 @@ class Tracer:
     nest and may run in several threads at once: each sees everything that ran
     while it was active.
 
+    With ``light=True`` it records only which modules were used, how and in
+    which context: no first-use locations and no module graph. Started inside
+    another tracer, a light one costs next to nothing (the pytest plugin runs
+    one per test).
+
     With ``subprocesses=True`` the Python processes started while it is active
     (subprocess, os.exec*, multiprocessing, os.fork) are traced too, and their
     modules merged into :attr:`trace` when it stops (see :mod:`modtrace.subproc`).
     """
 
-    def __init__(self, subprocesses=False):
+    def __init__(self, subprocesses=False, light=False):
         self.trace = None
         self._session = None
         self.subprocesses = subprocesses
+        self.light = light
         self._children = None
 
     @property
@@ -42,7 +48,7 @@ class Tracer:
     def start(self):
         if self._session is not None:
             raise RuntimeError("this Tracer is already started")
-        session = Session()
+        session = Session(light=self.light)
         session.trace.meta.update(_meta())
         if self.subprocesses:
             from .subproc import Follower

@@ -36,22 +36,41 @@ _MAIN = common.MAIN
 
 class Session:
     """One trace being collected: a :class:`~modtrace.trace.Trace` plus the
-    imports attempted while it ran (confirmed when it stops)."""
+    imports attempted while it ran (confirmed when it stops).
 
-    def __init__(self):
+    A *light* session records only which modules were used, how and in which
+    context (no first-use locations, no graph): it costs next to nothing when
+    it starts inside another session, as the pytest plugin's per-test
+    sessions do."""
+
+    def __init__(self, light=False):
         self.trace = Trace()
+        self.light = light
+        #: a light session's uses: {(module, kind, context), ...}
+        self.uses = set() if light else None
         self.attempts = []
         self.thread = _thread.get_ident()
         self.thread_state = None  # the backend's per-thread saved state
 
+    def add(self, name, kind, ctx, file, loc, by):
+        if self.light:
+            self.uses.add((name, kind, ctx))
+        else:
+            self.trace.record(name, kind, ctx, file=file, where=loc, by=by)
+
     def finish(self):
         """Confirm the attempted imports of modules that really loaded (compiled
         extensions, built-in and namespace modules have no Python body to see)."""
+        record = self.trace.record
+        if self.light:
+            for name, kind, ctx in sorted(self.uses, key=lambda u: (u[0], u[1], u[2] or "")):
+                record(name, kind, ctx, file=common.module_file(name))
+            self.uses = set()
         modules = sys.modules
         for name, ctx, loc, by in self.attempts:
             mod = modules.get(name)
             if name in self.trace.modules or (mod is not None and issubclass(type(mod), common._ModuleType)):
-                self.trace.record(name, IMPORTED, ctx, file=common.module_file(name), where=loc, by=by)
+                record(name, IMPORTED, ctx, file=common.module_file(name), where=None if self.light else loc, by=by)
         self.attempts = []
 
 
@@ -85,6 +104,16 @@ class Engine:
         #: (callback, *arguments): first sights whose callback hit the
         #: recursion limit, handled at stop
         self.deferred = []
+        #: location key -> (object kept alive, generation, (module, kind, None)
+        #: or None): what each location retired at run time was found to be
+        #: (for a call site: None if it is not reported at all).
+        #: A location seen again because a session started (everything is
+        #: re-armed then) is answered from here while no *full* session
+        #: started since (``generation`` counts those): light sessions need
+        #: only the module, and the full ones already have it.
+        self.retired = {}
+        self.generation = 0
+        self.light_adds = ()
         self.backend = None
         self._finder = _ImportRecorder(self)
         # How a frame's import context is found, and what to do when a module
@@ -97,6 +126,9 @@ class Engine:
         with self.lock:
             first = not self.sessions
             self.sessions = self.sessions + (session,)
+            self._sessions_changed()
+            if not session.light:
+                self.generation += 1
             self.pending.clear()
             if first:
                 try:
@@ -116,7 +148,9 @@ class Engine:
                 self.backend.detach(session)
             finally:
                 self.sessions = tuple(s for s in self.sessions if s is not session)
+                self._sessions_changed()
                 if not self.sessions:
+                    self.retired.clear()
                     try:
                         self.backend.deactivate()
                     finally:
@@ -127,6 +161,9 @@ class Engine:
         if self.errors:
             session.trace.meta["internal_errors"] = self.errors
         session.finish()
+
+    def _sessions_changed(self):
+        self.light_adds = tuple(s.uses.add for s in self.sessions if s.light)
 
     def _handle_deferred(self):
         """Report the first sights made too deep in a recursion for the callback
@@ -160,7 +197,34 @@ class Engine:
         file = common.module_file(name)
         with self.lock:
             for s in self.sessions:
-                s.trace.record(name, kind, ctx, file=file, where=loc, by=by)
+                s.add(name, kind, ctx, file, loc, by)
+
+    def _known(self, key):
+        """A location retired at run time, seen again: answer it from
+        ``retired`` if that is still valid. True when answered."""
+        hit = self.retired.get(key)
+        if hit is None or hit[1] != self.generation:
+            return False
+        if hit[2] is not None:
+            for add in self.light_adds:
+                add(hit[2])
+        return True
+
+    def _known_site(self, key, func):
+        hit = self.retired.get(key)
+        if hit is None or hit[1] != self.generation:
+            return False
+        if hit[2] is not None and self.light_adds:
+            name = common.callable_home(func)
+            if name is not None and not _is_own(name) and id(common.namespace_of(name)) not in self.machinery:
+                use = (name, CALLED, None)
+                for add in self.light_adds:
+                    add(use)
+        return True
+
+    def _retire(self, key, keep, use):
+        self.retired[key] = (keep, self.generation, use)
+        return True
 
     def _seen_in(self, key, keep, ctx):
         """For a location used in import context ``ctx``: True if that was
@@ -182,13 +246,16 @@ class Engine:
         body = code.co_name == _MODULE and frame.f_locals is g
         # The context first: locations seen during imports come back often.
         ctx = self.context_of(frame.f_back if body else frame)
-        if ctx is not None and (_is_own(ctx) or self._seen_in(key, code, ctx)):
+        if ctx is None:
+            if not body and self._known(key):
+                return True
+        elif _is_own(ctx) or self._seen_in(key, code, ctx):
             return False
         name = _module_of_globals(g)
         if body and name is not None and name != _MAIN:
             self.body_started(code, name)  # modtrace's own too: what they use is not reported
         if name is None or _is_own(name) or id(g) in self.machinery:
-            return True
+            return self._retire(key, code, None)
         retire = ctx is None
         if body:
             kind = EXECUTED if name == _MAIN else IMPORTED
@@ -201,7 +268,7 @@ class Engine:
             kind = EXECUTED
         loc, by = common.where(common.user_frame(frame.f_back, self.machinery))
         self.emit(name, kind, ctx, loc, by)
-        return retire
+        return retire and self._retire(key, code, (name, kind, None))
 
     def on_call_site(self, frame, key, func, per_site=True):
         """``func`` is being called from ``frame``. Returns True when the
@@ -211,20 +278,27 @@ class Engine:
         if id(g) in self.machinery:
             return per_site
         ctx = self.context_of(frame)
-        if ctx is not None and (_is_own(ctx) or self._seen_in(key, frame.f_code, ctx)):
+        if ctx is None:
+            # A site may call something else this time: only its being
+            # relevant is known, the callable's home is found again.
+            if per_site and self._known_site(key, func):
+                return True
+        elif _is_own(ctx) or self._seen_in(key, frame.f_code, ctx):
             return False
         site = _module_of_globals(g)
         if site is not None and _is_own(site):
             return per_site
         name = common.callable_home(func)
         if name is None or _is_own(name) or id(common.namespace_of(name)) in self.machinery:
-            return True
+            return not per_site or self._retire(key, frame.f_code, None)
         retire = ctx is None
         kind = CALLED
         if ctx == name:  # see on_code
             kind, ctx = IMPORTED, self.outer_context_of(frame, name)
         loc, _ = common.where(frame)
         self.emit(name, kind, ctx, loc, site)
+        if retire and per_site:
+            self._retire(key, frame.f_code, (name, kind, None))
         return retire
 
     def on_import(self, fullname, frame):

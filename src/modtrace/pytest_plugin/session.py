@@ -188,7 +188,7 @@ class ModtracePlugin:
         if self.test_tracer is None or fixturedef.scope == "function":
             yield
             return
-        tracer = Tracer().start()
+        tracer = Tracer(light=True).start()
         try:
             yield
         finally:
@@ -207,7 +207,7 @@ class ModtracePlugin:
             from ..subproc import ENV_TAG
 
             os.environ[ENV_TAG] = item.nodeid
-        self.test_tracer = Tracer().start()
+        self.test_tracer = Tracer(light=True).start()
 
     def _end_test(self):
         tracer, self.test_tracer = self.test_tracer, None
