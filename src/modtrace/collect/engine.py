@@ -215,12 +215,16 @@ class Engine:
         if hit is None or hit[1] != self.generation:
             return False
         if hit[2] is not None and self.light_adds:
-            name = common.callable_home(func)
-            if name is not None and not _is_own(name) and id(common.namespace_of(name)) not in self.machinery:
-                use = (name, CALLED, None)
-                for add in self.light_adds:
-                    add(use)
+            self.light_call(func)
         return True
+
+    def light_call(self, func):
+        """Tell the light sessions that ``func`` was called at run time."""
+        name = common.callable_home(func)
+        if name is not None and not _is_own(name) and id(common.namespace_of(name)) not in self.machinery:
+            use = (name, CALLED, None)
+            for add in self.light_adds:
+                add(use)
 
     def _retire(self, key, keep, use):
         self.retired[key] = (keep, self.generation, use)
@@ -268,7 +272,9 @@ class Engine:
             kind = EXECUTED
         loc, by = common.where(common.user_frame(frame.f_back, self.machinery))
         self.emit(name, kind, ctx, loc, by)
-        return retire and self._retire(key, code, (name, kind, None))
+        if retire and not body:  # (a body seen again must go on the stack)
+            self._retire(key, code, (name, kind, None))
+        return retire
 
     def on_call_site(self, frame, key, func, per_site=True):
         """``func`` is being called from ``frame``. Returns True when the

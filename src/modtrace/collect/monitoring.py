@@ -22,10 +22,14 @@ location and changes nothing they record.
 import sys
 from _thread import get_ident
 
+from . import common
+
 mon = sys.monitoring
 _E = mon.events
 _DISABLE = mon.DISABLE
 _getframe = sys._getframe
+_FunctionType = common._FunctionType
+_MethodType = common._MethodType
 
 EVENTS = _E.PY_START | _E.PY_RESUME | _E.CALL | _E.PY_UNWIND
 
@@ -65,20 +69,34 @@ class MonitoringBackend:
         bodies = self.bodies = {}
         pending = engine.pending
 
-        def seen_during_import(key):
-            # The fast path for locations that run again during imports: the
-            # engine already reported this one in the current import context.
+        retired = engine.retired
+        light_call = engine.light_call
+
+        def seen_before(key):
+            # The fast paths, for locations seen again: during an import in
+            # which the engine already reported them (None: stay live), or at
+            # run time after a restart, when the engine knows what they were
+            # retired as (DISABLE, after telling the light sessions).
             stack = bodies.get(get_ident())
             if stack:
                 entry = pending.get(key)
-                return entry is not None and stack[-1][1] in entry[1]
-            return False
+                if entry is not None and stack[-1][1] in entry[1]:
+                    return True, None
+                return False, None
+            hit = retired.get(key)
+            if hit is not None and hit[1] == engine.generation:
+                if hit[2] is not None:
+                    for add in engine.light_adds:
+                        add(hit[2])
+                return True, _DISABLE
+            return False, None
 
         def py_start(code, offset):
             key = id(code)
             try:
-                if seen_during_import(key):
-                    return None
+                known, answer = seen_before(key)
+                if known:
+                    return answer
                 if on_code(_getframe(1), key):
                     return _DISABLE
             except RecursionError:
@@ -90,8 +108,9 @@ class MonitoringBackend:
         def py_resume(code, offset):
             key = (id(code), offset)
             try:
-                if seen_during_import(key):
-                    return None
+                known, answer = seen_before(key)
+                if known:
+                    return answer
                 if on_code(_getframe(1), key):
                     return _DISABLE
             except RecursionError:
@@ -103,8 +122,21 @@ class MonitoringBackend:
         def call(code, offset, func, arg0):
             key = (id(code), offset)
             try:
-                if seen_during_import(key):
-                    return None
+                stack = bodies.get(get_ident())
+                if stack:
+                    entry = pending.get(key)
+                    if entry is not None and stack[-1][1] in entry[1]:
+                        return None
+                else:
+                    hit = retired.get(key)
+                    if hit is not None and hit[1] == engine.generation:
+                        # Seen again after a restart: only light sessions need
+                        # the callee, and a Python callee is seen starting.
+                        if hit[2] is not None and engine.light_adds:
+                            t = type(func)
+                            if t is not _FunctionType and t is not _MethodType:
+                                light_call(func)
+                        return _DISABLE
                 if on_call_site(_getframe(1), key, func):
                     return _DISABLE
             except RecursionError:
