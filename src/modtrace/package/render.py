@@ -172,18 +172,16 @@ def _collapse(names, universe):
     return out
 
 
-def _static_unloaded(plan):
-    """Modules the interned sources import in statements that never ran (not
-    loaded by any traced run)."""
+def _static_unloaded(plan, names=None):
+    """The first unknown name of each dotted target that import statements of
+    ``names`` (default: the interned modules) name and that no traced run (nor
+    the closure) loaded: statements that never ran."""
+    from .plan import entry_module_name
     from .static import static_imports
 
     out = set()
-    for name in plan.intern():
-        as_name = name
-        if name == "__main__":
-            from .plan import entry_module_name
-
-            as_name = entry_module_name(plan.entry) or "__main__"
+    for name in plan.intern() if names is None else names:
+        as_name = (entry_module_name(plan.entry) or "__main__") if name == "__main__" else name
         for imp in static_imports(as_name, plan.files.get(name)):
             parts = imp.target.split(".")
             for i in range(1, len(parts) + 1):
@@ -310,25 +308,9 @@ def render_pyinstaller(plan):
 
 def _static_unloaded_everywhere(plan, reached):
     """Top-most names that import statements of the statically reached modules
-    name and that no traced run (nor the closure) loaded."""
-    from .plan import entry_module_name
-    from .static import static_imports
-
-    out = set()
-    for name in reached:
-        if plan.kind(name) == STDLIB:
-            continue  # PyInstaller's own hooks know the standard library
-        as_name = name
-        if name == "__main__":
-            as_name = entry_module_name(plan.entry) or "__main__"
-        for imp in static_imports(as_name, plan.files.get(name)):
-            parts = imp.target.split(".")
-            for i in range(1, len(parts) + 1):
-                cand = ".".join(parts[:i])
-                if not plan.known(cand):
-                    out.add(cand)
-                    break
-    # keep the top-most names only
+    (the standard library left out: PyInstaller's own hooks know it) name and
+    that no traced run (nor the closure) loaded."""
+    out = _static_unloaded(plan, [n for n in reached if plan.kind(n) != STDLIB])
     return {n for n in out if not any(n.startswith(o + ".") for o in out)}
 
 
