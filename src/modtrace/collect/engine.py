@@ -16,6 +16,7 @@ traces started one after the other each see everything again.
 """
 
 import _thread
+import os
 import sys
 
 from ..trace import CALLED, EXECUTED, IMPORTED, Trace
@@ -354,3 +355,13 @@ def _activate_backend(engine):
 
 
 ENGINE = Engine()
+
+
+def _after_fork_in_child():
+    # Another thread may have held the lock when the process forked: in the
+    # child that thread does not exist, and the lock would never be released.
+    ENGINE.lock = _thread.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
