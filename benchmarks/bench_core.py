@@ -365,12 +365,13 @@ def main(argv=None):
 
     backend = next((m.backend for _, m in results if m.backend), None)
     print(
-        "Python %s (%s) on %s; modtrace %s, backend: %s; torch.package: %s"
+        "Python %s (%s) on %s; modtrace %s (%s), backend: %s; torch.package: %s"
         % (
             platform.python_version(),
             platform.python_implementation(),
             platform.machine(),
             modtrace.__version__,
+            os.path.dirname(os.path.abspath(modtrace.__file__)),
             backend,
             torch_info if torch_fn is None else "torch " + torch_info,
         )
