@@ -8,7 +8,6 @@ import os
 import pstats
 import subprocess
 import sys
-import textwrap
 import threading
 
 import pytest

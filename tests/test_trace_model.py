@@ -94,7 +94,12 @@ def test_save_is_atomic(tmp_path):
     path = tmp_path / "t.json"
     sample().save(path)
     assert Trace.load(path) == sample()
-
+    # a failure while writing leaves the old file and no temporary file behind
+    before = path.read_text()
+    with pytest.raises(TypeError):
+        write_atomic(path, object())
+    assert path.read_text() == before
+    assert os.listdir(tmp_path) == ["t.json"]
 
 
 def test_saved_files_get_the_usual_mode(tmp_path):

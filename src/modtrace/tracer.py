@@ -5,7 +5,6 @@ import os
 import sys
 
 from .collect.engine import ENGINE, Session
-from .trace import Trace
 
 __version__ = "0.1.0"
 
