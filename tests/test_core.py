@@ -692,3 +692,36 @@ def test_light_tracers_nested_in_a_full_one(mods):
         with modtrace.Tracer() as full:
             a.f()
     assert full.trace[mods.name("a")].first_use.file is not None
+
+
+def test_meta_path_finders_at_work_are_import_machinery(mods):
+    """A finder installed before the trace (as setuptools' distutils shim or
+    pytest's assertion rewriter are) runs on every import: that is the import
+    system at work, not a use of the finder's module."""
+    mods.write(
+        finder="""
+        import sys
+        seen = []
+        def note(name):
+            seen.append(name)
+        class Finder:
+            def find_spec(self, name, path=None, target=None):
+                note(name)
+                return None
+        """,
+        late="X = 1\n",
+        entry="def run():\n    import {p}late\n",
+    )
+    finder = mods.load("finder")
+    entry = mods.load("entry")
+    sys.meta_path.insert(0, finder.Finder())
+    try:
+        t = modtrace.trace(entry.run)
+    finally:
+        del sys.meta_path[0]
+    assert mods.name("late") in finder.seen  # it ran
+    assert mods.name("finder") not in t
+    assert mods.name("late") in t
+    # called by the program itself, the finder's code is used like any other
+    t = modtrace.trace(finder.Finder().find_spec, [("x",)])
+    assert mods.name("finder") in t

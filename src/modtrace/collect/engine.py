@@ -211,6 +211,20 @@ class Engine:
                 add(hit[2])
         return True
 
+    def _in_finder(self, frame):
+        """True when ``frame`` runs for a meta path finder that the import
+        system is asking for a module (its ``find_spec``, and what that calls):
+        the import machinery at work, as the finders of the environment
+        (setuptools' distutils shim, pytest's assertion rewriter) run on every
+        import. Walks the stack: first sights only."""
+        machinery = self.machinery
+        f = frame
+        while f is not None:
+            if f.f_code.co_name == "_find_spec" and id(f.f_globals) in machinery:
+                return True
+            f = f.f_back
+        return False
+
     def _known_site(self, key, func):
         hit = self.retired.get(key)
         if hit is None or hit[1] != self.generation:
@@ -261,6 +275,8 @@ class Engine:
             self.body_started(code, name)  # modtrace's own too: what they use is not reported
         if name is None or _is_own(name) or id(g) in self.machinery:
             return self._retire(key, code, None)
+        if self._in_finder(frame.f_back):
+            return ctx is None and self._retire(key, code, None)
         retire = ctx is None
         if body:
             kind = EXECUTED if name == _MAIN else IMPORTED
@@ -293,8 +309,8 @@ class Engine:
         elif _is_own(ctx) or self._seen_in(key, frame.f_code, ctx):
             return False
         site = _module_of_globals(g)
-        if site is not None and _is_own(site):
-            return per_site
+        if (site is not None and _is_own(site)) or self._in_finder(frame):
+            return per_site and ctx is None and self._retire(key, frame.f_code, None)
         name = common.callable_home(func)
         if name is None or _is_own(name) or id(common.namespace_of(name)) in self.machinery:
             return not per_site or self._retire(key, frame.f_code, None)
