@@ -10,8 +10,8 @@ traces' first uses, the import closure and the interned sources' import
 statements.
 """
 
-import os
 from .plan import ENTRY, IMPORT, PARENT
+from .render import _shown_path
 
 
 class Step:
@@ -38,13 +38,7 @@ class Explanation:
 
 
 def _shown(path):
-    if not path:
-        return "?"
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
+    return _shown_path(path) or "?"
 
 
 def _path(plan, target, allowed):
